@@ -1,0 +1,41 @@
+# The two commands the README promises: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall when the package metadata changes.
+$(VENV)/.stamp-local: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[local]"
+	touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,local]"
+	touch $@ $(VENV)/.stamp-local
+
+demo: $(VENV)/.stamp-local
+	$(BIN)/python examples/local_crud.py
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+typecheck: $(VENV)/.stamp-dev
+	$(BIN)/mypy --strict src
+
+unit: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest tests/unit tests/test_public_api.py -q
+
+test: lint typecheck
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.stamp-dev
+	$(BIN)/python bench/codec.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

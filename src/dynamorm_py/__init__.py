@@ -1,0 +1,152 @@
+"""dynamorm_py: a typed DynamoDB ORM, wire-compatible with the DynamORM Go and TypeScript libraries.
+
+Errors, models, query primitives and transaction actions are imported eagerly; every other public name
+resolves lazily on first use, so importing the package stays cheap and never imports an extra.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __repo_version__, __version__
+from .errors import (
+    AwsError,
+    BatchRetryExceededError,
+    CancellationReason,
+    ConditionFailedError,
+    DynamormPyError,
+    EncryptionNotConfiguredError,
+    ModelDefinitionError,
+    NotFoundError,
+    TableNotFoundError,
+    TransactionCanceledError,
+    UnsupportedTypeError,
+    ValidationError,
+)
+from .model import (
+    AttributeConverter,
+    IndexDefinition,
+    IndexSpec,
+    ModelDefinition,
+    Projection,
+    dynamorm_field,
+    gsi,
+    lsi,
+)
+from .query import FilterCondition, FilterGroup, Page, SortKeyCondition
+from .transaction import (
+    TransactConditionCheck,
+    TransactDelete,
+    TransactPut,
+    TransactUpdate,
+    TransactWriteAction,
+)
+
+if TYPE_CHECKING:
+    from ._core import PreparedRequest
+    from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
+    from .table import Table
+    from .validation import (
+        MaxExpressionLength,
+        MaxFieldNameLength,
+        MaxNestedDepth,
+        MaxOperatorLength,
+        MaxValueStringLength,
+        SecurityValidationError,
+        validate_expression,
+        validate_field_name,
+        validate_index_name,
+        validate_operator,
+        validate_table_name,
+        validate_value,
+    )
+
+# Lazily resolved public names -> the module that defines them.
+_LAZY = {
+    "Table": "table",
+    "PreparedRequest": "_core",
+    "build_create_table_request": "schema",
+    "create_table": "schema",
+    "ensure_table": "schema",
+    "delete_table": "schema",
+    "describe_table": "schema",
+    "MaxFieldNameLength": "validation",
+    "MaxOperatorLength": "validation",
+    "MaxValueStringLength": "validation",
+    "MaxNestedDepth": "validation",
+    "MaxExpressionLength": "validation",
+    "SecurityValidationError": "validation",
+    "validate_field_name": "validation",
+    "validate_operator": "validation",
+    "validate_value": "validation",
+    "validate_expression": "validation",
+    "validate_table_name": "validation",
+    "validate_index_name": "validation",
+}
+
+__all__ = [
+    "AttributeConverter",
+    "AwsError",
+    "BatchRetryExceededError",
+    "CancellationReason",
+    "ConditionFailedError",
+    "DynamormPyError",
+    "EncryptionNotConfiguredError",
+    "FilterCondition",
+    "FilterGroup",
+    "IndexDefinition",
+    "IndexSpec",
+    "MaxExpressionLength",
+    "MaxFieldNameLength",
+    "MaxNestedDepth",
+    "MaxOperatorLength",
+    "MaxValueStringLength",
+    "ModelDefinition",
+    "ModelDefinitionError",
+    "NotFoundError",
+    "Page",
+    "PreparedRequest",
+    "Projection",
+    "SecurityValidationError",
+    "SortKeyCondition",
+    "Table",
+    "TableNotFoundError",
+    "TransactConditionCheck",
+    "TransactDelete",
+    "TransactPut",
+    "TransactUpdate",
+    "TransactWriteAction",
+    "TransactionCanceledError",
+    "UnsupportedTypeError",
+    "ValidationError",
+    "__repo_version__",
+    "__version__",
+    "build_create_table_request",
+    "create_table",
+    "delete_table",
+    "describe_table",
+    "dynamorm_field",
+    "ensure_table",
+    "gsi",
+    "lsi",
+    "validate_expression",
+    "validate_field_name",
+    "validate_index_name",
+    "validate_operator",
+    "validate_table_name",
+    "validate_value",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

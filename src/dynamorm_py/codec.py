@@ -1,0 +1,965 @@
+"""Value encoding (wire-format.md §5, §7.2): Python values <-> DynamoDB AttributeValues.
+
+A model's codec is compiled once (``compile_model_codec``) into one :class:`FieldCodec` per attribute,
+each holding an encoder and a decoder built from the field's resolved annotation and options. Calls then
+run those closures; nothing is rediscovered per call. Generic encoders and decoders cover ``Any`` and
+values whose runtime type differs from the annotation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json as _json
+import math
+import re
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from ._annotations import (
+    LIST_ORIGINS,
+    MAP_ORIGINS,
+    NUMERIC_TYPES,
+    SET_ORIGINS,
+    union_members,
+    unwrap_optional,
+)
+from .errors import (
+    ERR_INVALID_MODEL,
+    ERR_INVALID_VALUE,
+    ERR_MISSING_PRIMARY_KEY,
+    UnsupportedTypeError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from .model import AttributeDefinition
+
+__all__ = [
+    "AV",
+    "EncodedItem",
+    "FieldCodec",
+    "ModelCodec",
+    "MAX_ITEM_BYTES",
+    "av_size",
+    "decode_value",
+    "encode_value",
+    "format_timestamp",
+    "is_empty",
+    "parse_timestamp",
+]
+
+AV = dict[str, Any]
+Encoder = Callable[[Any], AV]
+Decoder = Callable[[AV], Any]
+
+MAX_DEPTH = 32
+MAX_ITEM_BYTES = 400 * 1024
+_INT_FAST_LIMIT = 10**38
+_NULL: AV = {"NULL": True}
+# DynamoDB's range, as adjusted exponents (exponent of the leading digit): 1E-130 <= |x| < 1E+126.
+_MIN_ADJUSTED = -130
+_MAX_ADJUSTED = 125
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_SECOND = timedelta(seconds=1)
+
+
+def _invalid(message: str) -> ValidationError:
+    return ValidationError(message, code=ERR_INVALID_VALUE)
+
+
+def _unsupported(message: str) -> UnsupportedTypeError:
+    return UnsupportedTypeError(message)
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+
+def _check_decimal(value: Decimal) -> None:
+    if not value.is_finite():
+        raise _invalid("number is not finite")
+    if value.is_zero():
+        return
+    # Counted on the exact coefficient: normalize() and abs() would round to the context's 28 digits.
+    digits = value.as_tuple().digits
+    significant = len(digits)
+    while digits[significant - 1] == 0:
+        significant -= 1
+    if significant > 38:
+        raise _invalid("number has more than 38 significant digits")
+    if not _MIN_ADJUSTED <= value.adjusted() <= _MAX_ADJUSTED:
+        raise _invalid("number is outside DynamoDB's range (1E-130 to 1E+126)")
+
+
+def number_text(value: Any) -> str:
+    """The N text of an int, float or Decimal (not bool), checked against DynamoDB's limits."""
+    kind = type(value)
+    if kind is int or (isinstance(value, int) and kind is not bool):
+        if -_INT_FAST_LIMIT < value < _INT_FAST_LIMIT:
+            return str(int(value))
+        text = str(int(value))
+        digits = text.lstrip("-")
+        if len(digits.rstrip("0")) > 38:
+            raise _invalid("integer has more than 38 significant digits")
+        if len(digits) > _MAX_ADJUSTED + 1:
+            raise _invalid("number is outside DynamoDB's range (1E-130 to 1E+126)")
+        return text
+    if kind is float or isinstance(value, float):
+        if not math.isfinite(value):
+            raise _invalid("float is not finite (NaN and infinity cannot be stored)")
+        if value == 0:
+            return "0"
+        dec = Decimal(repr(float(value)))
+        _check_decimal(dec)
+        return str(dec)
+    if isinstance(value, Decimal):
+        _check_decimal(value)
+        return str(value)
+    raise _unsupported(f"{kind.__name__} is not a number")
+
+
+def _int_from_text(text: str) -> int:
+    if text.isascii() and (text.isdigit() or (text[:1] == "-" and text[1:].isdigit())):
+        return int(text)
+    try:
+        dec = Decimal(text)
+    except InvalidOperation:
+        raise _invalid("stored number is not a valid number") from None
+    if not dec.is_finite() or dec != dec.to_integral_value():
+        raise _invalid("stored number is not an integer")
+    return int(dec)
+
+
+def _number_from_text(text: str) -> int | Decimal:
+    if "." in text or "e" in text or "E" in text:
+        return Decimal(text)
+    return int(text)
+
+
+# --- timestamps (wire-format.md §7.2) --------------------------------------------------------------
+
+# re.ASCII: \d must not match other scripts' digits; \Z: "$" would also accept a trailing newline.
+_TIMESTAMP_RE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII
+)
+
+
+def format_timestamp(value: datetime) -> str:
+    """UTC, exactly nine fractional digits, ``Z``; naive datetimes are rejected."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _invalid("naive datetime: use a timezone-aware datetime")
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise _invalid("datetime is out of range once converted to UTC") from None
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}000Z"
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse an RFC 3339 date-time into an aware UTC datetime (fraction truncated to microseconds)."""
+    match = _TIMESTAMP_RE.match(text)
+    if match is None:
+        raise _invalid("stored timestamp is not RFC 3339")
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    if offset in ("Z", "z"):
+        tz = UTC
+    else:
+        sign = 1 if offset[0] == "+" else -1
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise _invalid("stored timestamp has an invalid offset")
+        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tz
+        ).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise _invalid("stored timestamp is not a valid date-time") from None
+
+
+def epoch_seconds(value: datetime) -> int:
+    """Floor of the POSIX timestamp of an aware datetime (the ``ttl`` encoding)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _invalid("naive datetime: use a timezone-aware datetime")
+    # Exact integer arithmetic: value.timestamp() is a float and rounds up near x.999999 for far dates.
+    return (value - _EPOCH) // _ONE_SECOND
+
+
+def datetime_from_epoch(seconds: int) -> datetime:
+    """The aware UTC datetime of Unix epoch seconds (how a ``ttl`` datetime field reads back)."""
+    try:
+        return _EPOCH + timedelta(seconds=seconds)
+    except OverflowError:
+        raise _invalid("stored epoch seconds are out of datetime's range") from None
+
+
+# --- generic encoding (wire-format.md §5.2, §5.4) ------------------------------------------------------
+
+
+def _check_text(value: str) -> str:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _invalid("string is not valid Unicode (lone surrogate)") from None
+    return value
+
+
+def _binary_bytes(value: Any) -> bytes | None:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    inner = getattr(value, "value", None)  # boto3.dynamodb.types.Binary
+    if isinstance(inner, (bytes, bytearray)) and type(value).__name__ == "Binary":
+        return bytes(inner)
+    return None
+
+
+def encode_set(values: Iterable[Any]) -> AV:
+    """SS/NS/BS for a homogeneous set; NULL for an empty one (DynamoDB forbids empty sets)."""
+    items = list(values)
+    if not items:
+        return dict(_NULL)
+    first = items[0]
+    if isinstance(first, str):
+        if not all(isinstance(v, str) for v in items):
+            raise _unsupported("set mixes element types")
+        return {"SS": sorted({_check_text(v) for v in items})}
+    if _binary_bytes(first) is not None:
+        raw = [_binary_bytes(v) for v in items]
+        if any(b is None for b in raw):
+            raise _unsupported("set mixes element types")
+        return {"BS": sorted({b for b in raw if b is not None})}
+    if isinstance(first, (int, float, Decimal)) and not isinstance(first, bool):
+        if any(isinstance(v, bool) or not isinstance(v, (int, float, Decimal)) for v in items):
+            raise _unsupported("set mixes element types")
+        texts: dict[Decimal, str] = {}
+        for v in items:
+            text = number_text(v)
+            texts.setdefault(Decimal(text), text)
+        return {"NS": [texts[k] for k in sorted(texts)]}
+    raise _unsupported(f"set of {type(first).__name__} cannot be stored (use str, numbers or bytes)")
+
+
+def encode_value(value: Any, depth: int = 0) -> AV:
+    """Encode any supported Python value by its runtime type."""
+    kind = type(value)
+    if kind is str:
+        return {"S": _check_text(value)}
+    if value is None:
+        return dict(_NULL)
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is int or kind is float or kind is Decimal:
+        return {"N": number_text(value)}
+    if depth >= MAX_DEPTH:
+        raise _invalid(f"value is nested deeper than {MAX_DEPTH} levels")
+    if kind is dict:
+        return {"M": _encode_map(value, depth)}
+    if kind is list or kind is tuple:
+        return {"L": [encode_value(v, depth + 1) for v in value]}
+    if kind is datetime:
+        return {"S": format_timestamp(value)}
+    if kind is set or kind is frozenset:
+        return encode_set(value)
+    binary = _binary_bytes(value)
+    if binary is not None:
+        return {"B": binary}
+    if isinstance(value, bool):
+        return {"BOOL": bool(value)}
+    if isinstance(value, str):
+        return {"S": _check_text(str(value))}
+    if isinstance(value, (int, float, Decimal)):
+        return {"N": number_text(value)}
+    if isinstance(value, datetime):
+        return {"S": format_timestamp(value)}
+    if isinstance(value, Mapping):
+        return {"M": _encode_map(value, depth)}
+    if isinstance(value, (set, frozenset)):
+        return encode_set(value)
+    if isinstance(value, (list, tuple)):
+        return {"L": [encode_value(v, depth + 1) for v in value]}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            "M": {f.name: encode_value(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)}
+        }
+    raise _unsupported(f"{kind.__name__} values cannot be stored (use a converter)")
+
+
+def _encode_map(value: Mapping[Any, Any], depth: int) -> dict[str, AV]:
+    out: dict[str, AV] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise _unsupported("map keys must be str")
+        out[key] = encode_value(item, depth + 1)
+    return out
+
+
+# --- json attributes (wire-format.md §5.5) -------------------------------------------------------------
+
+
+def _json_text(value: Any, depth: int = 0) -> str:
+    if depth > MAX_DEPTH:
+        raise _invalid(f"value is nested deeper than {MAX_DEPTH} levels")
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return _json.dumps(_check_text(value), ensure_ascii=False)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _invalid("json value is not finite")
+        return _json.dumps(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _invalid("json value is not finite")
+        return str(value)
+    if isinstance(value, Mapping):
+        parts = []
+        for key in sorted(value, key=_str_key):
+            parts.append(f"{_json.dumps(key, ensure_ascii=False)}:{_json_text(value[key], depth + 1)}")
+        return "{" + ",".join(parts) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_json_text(v, depth + 1) for v in value) + "]"
+    raise _unsupported(f"{type(value).__name__} cannot be written as JSON")
+
+
+def _str_key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise _unsupported("JSON object keys must be str")
+    return key
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON text: raw UTF-8, sorted keys, no whitespace, Decimal as number text."""
+    return _json_text(value)
+
+
+# --- emptiness (wire-format.md §5.3) ----------------------------------------------------------------
+
+
+def is_empty(value: Any) -> bool:
+    """The ``omit_empty`` rule, evaluated on the logical value."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, (str, bytes, bytearray, list, tuple, dict, set, frozenset)):
+        return len(value) == 0
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return bool(value == 0)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return all(is_empty(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
+
+
+# --- item size -------------------------------------------------------------------------------------
+
+
+def av_size(av: AV) -> int:
+    """DynamoDB's size of one attribute value in bytes (the rules of the 400 KB item limit)."""
+    ((kind, value),) = av.items()
+    if kind == "S":
+        return len(value) if value.isascii() else len(value.encode("utf-8"))
+    if kind == "N":
+        return len(value.lstrip("-").replace(".", "")) // 2 + 2
+    if kind == "B":
+        return len(value)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(av_size(v) + 1 for v in value)
+    if kind == "M":
+        return 3 + sum(len(k.encode("utf-8")) + av_size(v) + 1 for k, v in value.items())
+    if kind == "SS":
+        return sum(len(v.encode("utf-8")) for v in value)
+    if kind == "NS":
+        return sum(len(v.lstrip("-").replace(".", "")) // 2 + 2 for v in value)
+    if kind == "BS":
+        return sum(len(v) for v in value)
+    return 0
+
+
+def item_size(item: Mapping[str, AV]) -> int:
+    return sum(len(name.encode("utf-8")) + av_size(av) for name, av in item.items())
+
+
+def check_item_size(item: Mapping[str, AV]) -> None:
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise _invalid(f"item is {size} bytes, over DynamoDB's limit of {MAX_ITEM_BYTES} bytes (400 KB)")
+
+
+# --- generic decoding (wire-format.md §5.7 step 2) -----------------------------------------------------
+
+
+def decode_value(av: Mapping[str, Any]) -> Any:
+    """AV -> Python without an annotation: N is int when integral text, else Decimal."""
+    if "S" in av:
+        return av["S"]
+    if "N" in av:
+        return _number_from_text(av["N"])
+    if "BOOL" in av:
+        return bool(av["BOOL"])
+    if "NULL" in av:
+        return None
+    if "M" in av:
+        return {k: decode_value(v) for k, v in av["M"].items()}
+    if "L" in av:
+        return [decode_value(v) for v in av["L"]]
+    if "B" in av:
+        return _binary_bytes(av["B"])
+    if "SS" in av:
+        return set(av["SS"])
+    if "NS" in av:
+        return {_number_from_text(n) for n in av["NS"]}
+    if "BS" in av:
+        return {_binary_bytes(b) for b in av["BS"]}
+    raise _invalid("unknown attribute value type")
+
+
+# --- compiled decoders per annotation (wire-format.md §5.7 step 5) ----------------------------------
+
+
+def _dec_str(av: AV) -> Any:
+    s = av.get("S")
+    return s if s is not None else decode_value(av)
+
+
+def _dec_int(av: AV) -> Any:
+    n = av.get("N")
+    return _int_from_text(n) if n is not None else decode_value(av)
+
+
+def _dec_float(av: AV) -> Any:
+    n = av.get("N")
+    return float(n) if n is not None else decode_value(av)
+
+
+def _dec_decimal(av: AV) -> Any:
+    n = av.get("N")
+    return Decimal(n) if n is not None else decode_value(av)
+
+
+def _dec_bool(av: AV) -> Any:
+    b = av.get("BOOL")
+    return b if b is not None else decode_value(av)
+
+
+def _dec_datetime(av: AV) -> Any:
+    s = av.get("S")
+    return parse_timestamp(s) if s is not None else decode_value(av)
+
+
+def _dec_epoch_datetime(av: AV) -> Any:
+    n = av.get("N")
+    if n is not None:
+        return datetime_from_epoch(_int_from_text(n))
+    return _dec_datetime(av)
+
+
+def _numeric_union_decoder(members: Sequence[Any]) -> Decoder:
+    has_int, has_float = int in members, float in members
+
+    def decode(av: AV) -> Any:
+        n = av.get("N")
+        if n is None:
+            return decode_value(av)
+        if has_int and not ("." in n or "e" in n or "E" in n):
+            return int(n)
+        return float(n) if has_float else Decimal(n)
+
+    return decode
+
+
+def build_decoder(tp: Any, *, epoch: bool = False) -> Decoder:
+    """A decoder for values annotated ``tp`` (``epoch``: N reads as a datetime, for ttl fields)."""
+    tp, _ = unwrap_optional(tp)
+    if tp is Any or tp is object:
+        return decode_value
+    simple: dict[Any, Decoder] = {
+        str: _dec_str,
+        int: _dec_int,
+        float: _dec_float,
+        Decimal: _dec_decimal,
+        bool: _dec_bool,
+        datetime: _dec_epoch_datetime if epoch else _dec_datetime,
+    }
+    if tp in simple:
+        return simple[tp]
+    members = union_members(tp)
+    if members and all(m in NUMERIC_TYPES for m in members):
+        return _numeric_union_decoder(members)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is None and (tp in SET_ORIGINS or tp in LIST_ORIGINS or tp in MAP_ORIGINS):
+        origin = tp  # a bare container annotation (set, list, collections.abc.Set, ...)
+    if origin in SET_ORIGINS:
+        return _set_decoder(args[0] if args else Any, frozen=origin is frozenset)
+    if origin in LIST_ORIGINS:
+        return _sequence_decoder(origin, args)
+    if origin in MAP_ORIGINS:
+        return _map_decoder(args[1] if len(args) == 2 else Any)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _dataclass_decoder(tp)
+    return decode_value
+
+
+def _set_decoder(element: Any, *, frozen: bool) -> Decoder:
+    element_decoder = build_decoder(element)
+    kind: Callable[[Iterable[Any]], Any] = frozenset if frozen else set
+    empty = kind(())
+
+    def decode(av: AV) -> Any:
+        if "NULL" in av:
+            return empty
+        if "SS" in av:
+            return (
+                kind(av["SS"])
+                if element_decoder is _dec_str
+                else kind(element_decoder({"S": s}) for s in av["SS"])
+            )
+        if "NS" in av:
+            return kind(element_decoder({"N": n}) for n in av["NS"])
+        if "BS" in av:
+            return kind(_binary_bytes(b) for b in av["BS"])
+        if "L" in av:
+            return kind(element_decoder(v) for v in av["L"])
+        return decode_value(av)
+
+    return decode
+
+
+def _sequence_decoder(origin: Any, args: tuple[Any, ...]) -> Decoder:
+    if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+        positional = [build_decoder(a) for a in args]
+
+        def decode_fixed(av: AV) -> Any:
+            items = av.get("L")
+            if items is None:
+                return decode_value(av)
+            return tuple(
+                positional[i](v) if i < len(positional) else decode_value(v) for i, v in enumerate(items)
+            )
+
+        return decode_fixed
+    element_decoder = build_decoder(args[0] if args else Any)
+    as_tuple = origin is tuple
+
+    def decode(av: AV) -> Any:
+        items = av.get("L")
+        if items is None:
+            return decode_value(av)
+        values = [element_decoder(v) for v in items]
+        return tuple(values) if as_tuple else values
+
+    return decode
+
+
+def _map_decoder(value_type: Any) -> Decoder:
+    value_decoder = build_decoder(value_type)
+
+    def decode(av: AV) -> Any:
+        entries = av.get("M")
+        if entries is None:
+            return decode_value(av)
+        return {k: value_decoder(v) for k, v in entries.items()}
+
+    return decode
+
+
+_NESTED_CODECS: dict[type, NestedDataclassCodec] = {}
+
+
+def _dataclass_decoder(tp: type) -> Decoder:
+    def decode(av: AV) -> Any:
+        entries = av.get("M")
+        if entries is None:
+            return decode_value(av)
+        return nested_codec(tp).decode(entries)
+
+    return decode
+
+
+class NestedDataclassCodec:
+    """Decoder for a dataclass stored as a map of its py-field names (no dynamorm options apply)."""
+
+    def __init__(self, tp: type) -> None:
+        hints = typing.get_type_hints(tp)
+        self.type = tp
+        self.fields = [
+            (f.name, build_decoder(hints.get(f.name, Any)), f.init) for f in dataclasses.fields(tp)
+        ]
+
+    def decode(self, entries: Mapping[str, AV]) -> Any:
+        kwargs = {name: dec(entries[name]) for name, dec, init in self.fields if init and name in entries}
+        try:
+            return self.type(**kwargs)
+        except TypeError:
+            raise ValidationError(
+                f"stored map cannot build {self.type.__name__}: a field without default is missing",
+                code=ERR_INVALID_MODEL,
+            ) from None
+
+
+def nested_codec(tp: type) -> NestedDataclassCodec:
+    codec = _NESTED_CODECS.get(tp)
+    if codec is None:
+        codec = _NESTED_CODECS[tp] = NestedDataclassCodec(tp)
+    return codec
+
+
+# --- compiled encoders per annotation ------------------------------------------------------------------
+
+
+def build_encoder(tp: Any) -> Encoder:
+    """An encoder with a fast path for values of the annotated type."""
+    tp, _ = unwrap_optional(tp)
+    if tp is str:
+
+        def encode_str(value: Any) -> AV:
+            if type(value) is str and value.isascii():
+                return {"S": value}
+            return encode_value(value)
+
+        return encode_str
+    if tp is int:
+
+        def encode_int(value: Any) -> AV:
+            if type(value) is int and -_INT_FAST_LIMIT < value < _INT_FAST_LIMIT:
+                return {"N": str(value)}
+            return encode_value(value)
+
+        return encode_int
+    if tp is bool:
+
+        def encode_bool(value: Any) -> AV:
+            return {"BOOL": value} if type(value) is bool else encode_value(value)
+
+        return encode_bool
+    return encode_value
+
+
+def encode_set_field(value: Any) -> AV:
+    """Set-typed fields accept any iterable; ``None`` and empty iterables store NULL."""
+    if value is None:
+        return dict(_NULL)
+    if isinstance(value, (str, bytes, bytearray, Mapping)):
+        raise _unsupported("a set field takes a set, list or tuple")
+    try:
+        return encode_set(value)
+    except UnsupportedTypeError:
+        raise
+    except TypeError:
+        raise _unsupported("a set field takes a set, list or tuple") from None
+
+
+# --- per-field and per-model codecs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncodedItem:
+    """An encoded item; ``encrypted`` lists the attributes whose plaintext AV still has to be sealed."""
+
+    item: dict[str, AV]
+    lifecycle: dict[str, Any]
+    encrypted: tuple[str, ...]
+
+
+class FieldCodec:
+    """Encoder and decoder of one attribute, compiled from its definition and annotation."""
+
+    __slots__ = (
+        "attribute_name",
+        "converter",
+        "decode",
+        "definition",
+        "encode",
+        "encrypted",
+        "has_default",
+        "init",
+        "omitempty",
+        "python_name",
+        "role",
+        "wants_datetime",
+    )
+
+    def __init__(
+        self, definition: AttributeDefinition, annotation: Any, *, has_default: bool, init: bool
+    ) -> None:
+        self.definition = definition
+        self.python_name = definition.python_name
+        self.attribute_name = definition.attribute_name
+        self.omitempty = definition.omitempty
+        self.encrypted = definition.encrypted
+        self.converter = definition.converter
+        self.has_default = has_default
+        self.init = init
+        lifecycle = {"created_at", "updated_at", "version", "ttl"}.intersection(definition.roles)
+        self.role: str | None = next(iter(lifecycle)) if lifecycle else None
+        self.wants_datetime = unwrap_optional(annotation)[0] is datetime
+        self.encode: Encoder = self._compile_encoder(annotation)
+        self.decode: Decoder = self._compile_decoder(annotation)
+
+    def _compile_encoder(self, annotation: Any) -> Encoder:
+        definition = self.definition
+        if definition.json:
+            base: Encoder = _encode_json_field
+        elif definition.set:
+            base = encode_set_field
+        elif self.role == "ttl":
+            base = _encode_ttl
+        elif self.converter is not None:
+            base = encode_value
+        else:
+            base = build_encoder(annotation)
+        converter = self.converter
+        if converter is None:
+            return base
+
+        def encode_converted(value: Any) -> AV:
+            if value is None:
+                return dict(_NULL)
+            return base(converter.to_dynamodb(value))
+
+        return encode_converted
+
+    def _compile_decoder(self, annotation: Any) -> Decoder:
+        definition = self.definition
+        converter = self.converter
+        if definition.json:
+
+            def decode_json(av: AV) -> Any:
+                text = av.get("S")
+                if text is None:
+                    value = decode_value(av)
+                else:
+                    try:
+                        value = _json.loads(text)
+                    except ValueError:
+                        raise _invalid("stored json attribute is not valid JSON") from None
+                return (
+                    converter.from_dynamodb(value) if converter is not None and value is not None else value
+                )
+
+            return decode_json
+        if converter is not None:
+
+            def decode_converted(av: AV) -> Any:
+                value = decode_value(av)
+                return None if value is None else converter.from_dynamodb(value)
+
+            return decode_converted
+        if definition.set:
+            inner, _ = unwrap_optional(annotation)
+            origin = typing.get_origin(inner) or inner
+            if origin in SET_ORIGINS:
+                return build_decoder(annotation)
+            args = typing.get_args(inner)
+            return _set_decoder(args[0] if args else Any, frozen=False)
+        return build_decoder(annotation, epoch=self.role == "ttl")
+
+
+def _encode_json_field(value: Any) -> AV:
+    if value is None:
+        return dict(_NULL)
+    return {"S": canonical_json(value)}
+
+
+def _encode_ttl(value: Any) -> AV:
+    if isinstance(value, datetime):
+        return {"N": str(epoch_seconds(value))}
+    return encode_value(value)
+
+
+_KEY_TYPES = ("S", "N", "B")
+_MANAGED_ROLES = ("created_at", "updated_at", "version")
+
+
+class ModelCodec:
+    """The compiled codec of one model: field codecs in dataclass field order."""
+
+    def __init__(
+        self,
+        model_type: type,
+        fields: Sequence[FieldCodec],
+        *,
+        pk: str,
+        sk: str | None,
+    ) -> None:
+        self.model_type = model_type
+        self.fields = tuple(fields)
+        self.by_name = {f.python_name: f for f in self.fields}
+        self.by_attribute = {f.attribute_name: f for f in self.fields}
+        self.pk = self.by_name[pk]
+        self.sk = self.by_name[sk] if sk is not None else None
+        self.lifecycle = tuple(f for f in self.fields if f.role is not None)
+        self.encrypted = tuple(f.attribute_name for f in self.fields if f.encrypted)
+        every = tuple(
+            (f.python_name, f.attribute_name, f.encode, f.omitempty, f.encrypted) for f in self.fields
+        )
+        # With a clock, created_at/updated_at/version are written by _apply_lifecycle; without one, as is.
+        self._plain = tuple(e for e in every if self.by_name[e[0]].role not in _MANAGED_ROLES)
+        self._all = every
+        self._decoders = tuple(
+            (f.attribute_name, f.python_name, f.decode, f.init, f.has_default) for f in self.fields
+        )
+
+    # writing -------------------------------------------------------------------------------------
+
+    def encode_item(self, item: Any, *, now: datetime | None = None) -> EncodedItem:
+        """Encode a model instance; ``now`` applies the lifecycle roles of a put-type write (WF §7.1).
+
+        Without ``now`` every field, lifecycle ones included, is written as it is (``omit_empty`` applies).
+        """
+        out: dict[str, AV] = {}
+        encrypted: list[str] = []
+        name = ""
+        try:
+            for name, attribute, encode, omitempty, is_encrypted in (
+                self._plain if now is not None else self._all
+            ):
+                value = getattr(item, name)
+                if omitempty and is_empty(value):
+                    continue
+                out[attribute] = encode(value)
+                if is_encrypted:
+                    encrypted.append(attribute)
+            lifecycle = self._apply_lifecycle(item, out, now) if now is not None else {}
+        except ValidationError as exc:
+            if exc.field is None:
+                exc.field = self.by_name[name].attribute_name if name in self.by_name else None
+            raise
+        self._check_key(out)
+        return EncodedItem(out, lifecycle, tuple(encrypted))
+
+    def _apply_lifecycle(self, item: Any, out: dict[str, AV], now: datetime) -> dict[str, Any]:
+        written: dict[str, Any] = {}
+        for f in self.lifecycle:
+            if f.role == "ttl":
+                continue
+            value = getattr(item, f.python_name)
+            if f.role == "version":
+                value = 0 if value is None else value
+            elif f.role == "updated_at" or is_empty(value):
+                value = now if f.wants_datetime else format_timestamp(now)
+            try:
+                out[f.attribute_name] = f.encode(value)
+            except ValidationError as exc:
+                exc.field = f.attribute_name
+                raise
+            written[f.python_name] = value
+        return written
+
+    def _check_key(self, out: Mapping[str, AV]) -> None:
+        for key_field in (self.pk, self.sk):
+            if key_field is None:
+                continue
+            av = out.get(key_field.attribute_name)
+            check_key_av(av, key_field.attribute_name)
+
+    def encode_key(self, pk: Any, sk: Any = None, *, require_sk: bool = True) -> dict[str, AV]:
+        """The primary key map for ``(pk, sk)`` with the key fields' full encoding."""
+        key = {self.pk.attribute_name: self.encode_key_value(self.pk, pk)}
+        if self.sk is not None:
+            key[self.sk.attribute_name] = self.encode_key_value(self.sk, sk)
+        elif sk is not None:
+            raise ValidationError(
+                "this model has no sort key, but a sort key value was given",
+                code=ERR_INVALID_MODEL,
+                field=self.pk.attribute_name,
+            )
+        return key
+
+    def encode_key_value(self, field: FieldCodec, value: Any) -> AV:
+        if value is None or (isinstance(value, (str, bytes, bytearray)) and len(value) == 0):
+            raise ValidationError(
+                f"missing value for key attribute {field.attribute_name!r}",
+                code=ERR_MISSING_PRIMARY_KEY,
+                field=field.attribute_name,
+            )
+        try:
+            av = field.encode(value)
+        except ValidationError as exc:
+            exc.field = field.attribute_name
+            raise
+        check_key_av(av, field.attribute_name)
+        return av
+
+    def encode_field_value(self, field: FieldCodec, value: Any) -> AV:
+        """A value of ``field`` in a condition, filter or update (steps 3-5 of the write pipeline)."""
+        try:
+            return field.encode(value)
+        except ValidationError as exc:
+            exc.field = field.attribute_name
+            raise
+
+    # reading -------------------------------------------------------------------------------------
+
+    def decode_item(self, item: Mapping[str, AV]) -> Any:
+        """Build a model instance from a (decrypted) stored item; unknown attributes are dropped."""
+        kwargs: dict[str, Any] = {}
+        late: dict[str, Any] = {}
+        for attribute, name, decode, init, has_default in self._decoders:
+            av = item.get(attribute)
+            if av is None:
+                if not has_default:
+                    raise ValidationError(
+                        f"stored item lacks required attribute {attribute!r}",
+                        code=ERR_INVALID_MODEL,
+                        field=attribute,
+                    )
+                continue
+            try:
+                value = decode(av)
+            except ValidationError as exc:
+                exc.field = attribute
+                raise
+            except (TypeError, ValueError, KeyError, AttributeError):
+                raise ValidationError(
+                    f"stored attribute {attribute!r} cannot be read as its annotation",
+                    code=ERR_INVALID_VALUE,
+                    field=attribute,
+                ) from None
+            if init:
+                kwargs[name] = value
+            else:
+                late[name] = value
+        try:
+            instance = self.model_type(**kwargs)
+        except TypeError:
+            # e.g. an ignored field without a default: the stored item can never provide it.
+            raise ValidationError(
+                f"stored item cannot build {self.model_type.__name__}: a field without default is missing",
+                code=ERR_INVALID_MODEL,
+            ) from None
+        for name, value in late.items():
+            object.__setattr__(instance, name, value)
+        return instance
+
+
+def check_key_av(av: AV | None, attribute: str) -> None:
+    """Key values must be non-empty S, N or B."""
+    if av is None or "NULL" in av:
+        raise ValidationError(
+            f"missing value for key attribute {attribute!r}", code=ERR_MISSING_PRIMARY_KEY, field=attribute
+        )
+    ((kind, value),) = av.items()
+    if kind not in _KEY_TYPES:
+        raise ValidationError(
+            f"key attribute {attribute!r} must be a string, number or binary",
+            code=ERR_INVALID_MODEL,
+            field=attribute,
+        )
+    if kind in ("S", "B") and len(value) == 0:
+        raise ValidationError(
+            f"key attribute {attribute!r} must not be empty", code=ERR_MISSING_PRIMARY_KEY, field=attribute
+        )

@@ -1,0 +1,256 @@
+"""The exception tree of dynamorm_py: every error the library raises, with a stable ``code``.
+
+::
+
+    Exception
+    └── DynamormPyError                         ErrDynamorm if raised directly (the library never does)
+        ├── ConditionFailedError                ErrConditionFailed
+        ├── NotFoundError                       ErrItemNotFound
+        │   └── TableNotFoundError              ErrTableNotFound
+        ├── ValidationError (also ValueError)   ErrInvalidModel by default; see the codes below
+        │   ├── ModelDefinitionError            ErrInvalidModel
+        │   ├── SecurityValidationError         ErrSecurityValidation
+        │   └── UnsupportedTypeError (also TypeError)   ErrUnsupportedType
+        ├── BatchRetryExceededError             ErrBatchOperationFailed
+        ├── TransactionCanceledError            ErrTransactionFailed
+        ├── EncryptionNotConfiguredError        ErrEncryptionNotConfigured
+        └── AwsError                            .code = the AWS error code
+
+``ValidationError`` carries one of: ErrInvalidModel, ErrMissingPrimaryKey, ErrInvalidOperator,
+ErrEncryptedFieldNotQueryable, ErrInvalidEncryptedEnvelope, ErrIndexNotFound, ErrInvalidValue,
+ErrInvalidCursor, ErrAwsValidation, ErrRetryExhausted, ErrTimeout.
+
+Every error carries ``operation`` (the public method that failed), ``table`` (physical table name),
+``field`` (attribute name at fault), ``aws_code`` (when AWS raised it) and the original exception as
+``__cause__``. Messages and attributes never contain item values, key values, plaintext or key material.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "AwsError",
+    "BatchRetryExceededError",
+    "CancellationReason",
+    "ConditionFailedError",
+    "DynamormPyError",
+    "EncryptionNotConfiguredError",
+    "ModelDefinitionError",
+    "NotFoundError",
+    "SecurityValidationError",
+    "TableNotFoundError",
+    "TransactionCanceledError",
+    "UnsupportedTypeError",
+    "ValidationError",
+]
+
+# Stable codes (wire-format.md §9).
+ERR_DYNAMORM = "ErrDynamorm"
+ERR_ITEM_NOT_FOUND = "ErrItemNotFound"
+ERR_TABLE_NOT_FOUND = "ErrTableNotFound"
+ERR_CONDITION_FAILED = "ErrConditionFailed"
+ERR_INVALID_MODEL = "ErrInvalidModel"
+ERR_MISSING_PRIMARY_KEY = "ErrMissingPrimaryKey"
+ERR_INVALID_OPERATOR = "ErrInvalidOperator"
+ERR_ENCRYPTED_FIELD_NOT_QUERYABLE = "ErrEncryptedFieldNotQueryable"
+ERR_ENCRYPTION_NOT_CONFIGURED = "ErrEncryptionNotConfigured"
+ERR_INVALID_ENCRYPTED_ENVELOPE = "ErrInvalidEncryptedEnvelope"
+ERR_INDEX_NOT_FOUND = "ErrIndexNotFound"
+ERR_UNSUPPORTED_TYPE = "ErrUnsupportedType"
+ERR_TRANSACTION_FAILED = "ErrTransactionFailed"
+ERR_BATCH_OPERATION_FAILED = "ErrBatchOperationFailed"
+ERR_INVALID_VALUE = "ErrInvalidValue"
+ERR_INVALID_CURSOR = "ErrInvalidCursor"
+ERR_SECURITY_VALIDATION = "ErrSecurityValidation"
+ERR_AWS_VALIDATION = "ErrAwsValidation"
+ERR_RETRY_EXHAUSTED = "ErrRetryExhausted"
+ERR_TIMEOUT = "ErrTimeout"
+
+
+@dataclass(frozen=True)
+class CancellationReason:
+    """Why one action of a transaction was cancelled; ``code`` is ``"None"`` when it did not fail."""
+
+    index: int
+    code: str
+    message: str | None = None
+
+
+class DynamormPyError(Exception):
+    """Base of every library error."""
+
+    default_code = ERR_DYNAMORM
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        operation: str | None = None,
+        table: str | None = None,
+        field: str | None = None,
+        aws_code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code: str = code or self.default_code
+        self.operation = operation
+        self.table = table
+        self.field = field
+        self.aws_code = aws_code
+
+    def with_context(self, *, operation: str | None = None, table: str | None = None) -> DynamormPyError:
+        """Fill in the operation and table where they are not set yet; returns ``self``."""
+        if self.operation is None:
+            self.operation = operation
+        if self.table is None:
+            self.table = table
+        return self
+
+    def __repr__(self) -> str:
+        parts = [f"code={self.code!r}"]
+        for name in ("operation", "table", "field"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+class ConditionFailedError(DynamormPyError):
+    """A conditional write failed (condition, version conflict, if-not-exists, transaction condition)."""
+
+    default_code = ERR_CONDITION_FAILED
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        operation: str | None = None,
+        table: str | None = None,
+        field: str | None = None,
+        aws_code: str | None = None,
+        reasons: Sequence[CancellationReason] = (),
+    ) -> None:
+        super().__init__(message, code=code, operation=operation, table=table, field=field, aws_code=aws_code)
+        self.reasons: tuple[CancellationReason, ...] = tuple(reasons)
+
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+
+class NotFoundError(DynamormPyError):
+    """``get`` found no item (ErrItemNotFound); also the base of :class:`TableNotFoundError`."""
+
+    default_code = ERR_ITEM_NOT_FOUND
+
+
+class TableNotFoundError(NotFoundError):
+    """The table does not exist (ErrTableNotFound)."""
+
+    default_code = ERR_TABLE_NOT_FOUND
+
+
+class ValidationError(DynamormPyError, ValueError):
+    """Library validation failures and AWS ``ValidationException``."""
+
+    default_code = ERR_INVALID_MODEL
+
+
+class ModelDefinitionError(ValidationError):
+    """An invalid model definition."""
+
+    default_code = ERR_INVALID_MODEL
+
+
+class UnsupportedTypeError(ValidationError, TypeError):
+    """A value of a type that cannot be encoded (ErrUnsupportedType)."""
+
+    default_code = ERR_UNSUPPORTED_TYPE
+
+
+class SecurityValidationError(ValidationError):
+    """Input rejected by the security validators; ``detail`` is never part of ``str()``."""
+
+    default_code = ERR_SECURITY_VALIDATION
+
+    def __init__(self, *, type: str, detail: str) -> None:
+        super().__init__(f"security validation failed: {type}")
+        self.type = type
+        self.detail = detail
+
+
+class EncryptionNotConfiguredError(DynamormPyError):
+    """The model has encrypted fields but no KMS key ARN is configured."""
+
+    default_code = ERR_ENCRYPTION_NOT_CONFIGURED
+
+
+class BatchRetryExceededError(DynamormPyError):
+    """Batch retries ran out; carries exactly what was not written or read."""
+
+    default_code = ERR_BATCH_OPERATION_FAILED
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        unprocessed_count: int,
+        unprocessed: Sequence[Any] = (),
+        unprocessed_puts: Sequence[Any] = (),
+        unprocessed_deletes: Sequence[Any] = (),
+        unprocessed_keys: Sequence[Any] = (),
+        results: Sequence[Any] = (),
+        table: str | None = None,
+    ) -> None:
+        super().__init__(
+            f"{operation}: retry limit exceeded (unprocessed={unprocessed_count})",
+            operation=operation,
+            table=table,
+        )
+        self.unprocessed_count = unprocessed_count
+        self.unprocessed: tuple[Any, ...] = tuple(unprocessed)
+        self.unprocessed_puts: tuple[Any, ...] = tuple(unprocessed_puts)
+        self.unprocessed_deletes: tuple[Any, ...] = tuple(unprocessed_deletes)
+        self.unprocessed_keys: tuple[Any, ...] = tuple(unprocessed_keys)
+        self.results: tuple[Any, ...] = tuple(results)
+
+
+class TransactionCanceledError(DynamormPyError):
+    """A transaction was cancelled for reasons other than a failed condition."""
+
+    default_code = ERR_TRANSACTION_FAILED
+
+    def __init__(
+        self,
+        *,
+        message: str,
+        reason_codes: tuple[str, ...],
+        reasons: Sequence[CancellationReason] = (),
+        table: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation, table=table, aws_code="TransactionCanceledException")
+        self.reason_codes = tuple(reason_codes)
+        self.reasons: tuple[CancellationReason, ...] = tuple(reasons)
+
+
+class AwsError(DynamormPyError):
+    """Any other AWS error; ``code`` is the AWS error code and ``message`` the AWS message."""
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        message: str,
+        operation: str | None = None,
+        table: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, operation=operation, table=table, aws_code=code)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
