@@ -1,0 +1,370 @@
+"""The embedded local DynamoDB: moto's server on a loopback port, serving DynamoDB, KMS and DynamoDB Streams.
+
+``LocalDynamoDB`` runs moto's ``ThreadedMotoServer`` in a daemon thread of this process (extra ``local``);
+``RemoteDynamoDB`` offers the same interface over an external endpoint (``DYNAMODB_ENDPOINT``, e.g. DynamoDB
+Local or LocalStack). Both build their clients with fixed dummy credentials passed explicitly, ignoring the
+process environment, so a test run can never reach a real account through them.
+
+moto keeps its state per process: two ``LocalDynamoDB`` objects in one process share tables, stream data and
+KMS keys, and ``reset()`` on either empties both.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import socket
+import threading
+import urllib.request
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, get_args
+
+from .errors import EncryptionNotConfiguredError
+
+if TYPE_CHECKING:
+    from botocore.session import Session as BotocoreSession
+    from moto.server import ThreadedMotoServer
+
+    from .model import ModelDefinition
+    from .table import Table
+
+__all__ = ["LocalDynamoDB", "RemoteDynamoDB", "local_dynamodb"]
+
+T = TypeVar("T")
+
+Service = Literal["dynamodb", "kms", "dynamodbstreams"]
+
+DUMMY_ACCESS_KEY_ID = "dynamorm-local"
+DUMMY_SECRET_ACCESS_KEY = "dynamorm-local"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_REGION = "us-east-1"
+
+# Overrides botocore's session variable for the profile so that AWS_PROFILE / AWS_DEFAULT_PROFILE naming a
+# profile that does not exist cannot break (or steer) clients that carry their own credentials.
+_NO_PROFILE: dict[str, Any] = {"profile": (None, None, None, None)}
+
+# How long start() waits for the server thread to listen before giving up.
+_START_TIMEOUT_SECONDS = 30.0
+_HTTP_TIMEOUT_SECONDS = 30.0
+# The remote reset polls each deleted table until it is gone: DELAY seconds apart, at most ATTEMPTS times.
+_DELETE_POLL_DELAY_SECONDS = 1
+_DELETE_POLL_ATTEMPTS = 300
+
+
+class _DropRequestLogs(logging.Filter):
+    """Drops werkzeug's per-request INFO lines; warnings and errors still get through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+_REQUEST_LOG_FILTER = _DropRequestLogs()
+
+
+class _Endpoint(ABC):
+    """What the local and the remote server share: clients, KMS keys, tables and the context protocol."""
+
+    def __init__(self, *, region: str) -> None:
+        self.region = region
+        self._session: BotocoreSession | None = None
+        self._session_lock = threading.Lock()
+
+    @property
+    @abstractmethod
+    def endpoint_url(self) -> str:
+        """The HTTP endpoint every client of this server talks to."""
+
+    @abstractmethod
+    def start(self) -> Self:
+        """Make the endpoint usable; returns ``self``."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Release what ``start()`` acquired; calling it again does nothing."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Drop every table."""
+
+    def client(self, service: Service = "dynamodb") -> Any:
+        """A botocore client of ``service`` bound to this endpoint, region and the dummy credentials."""
+        _check_service(service)
+        kwargs = self._client_kwargs()
+        with self._session_lock:
+            if self._session is None:
+                import botocore.session
+
+                self._session = botocore.session.Session(session_vars=_NO_PROFILE)
+            return self._session.create_client(service, **kwargs)
+
+    def async_client(self, service: Service = "dynamodb") -> AbstractAsyncContextManager[Any]:
+        """An aiobotocore client of ``service`` (enter it with ``async with``); needs the ``async`` extra."""
+        _check_service(service)
+        try:
+            aio_session = importlib.import_module("aiobotocore.session")
+        except ImportError as exc:
+            raise ImportError(
+                "async_client needs aiobotocore: pip install 'dynamorm-py[async]'", name="aiobotocore"
+            ) from exc
+        session = aio_session.AioSession(session_vars=_NO_PROFILE)
+        client_context: AbstractAsyncContextManager[Any] = session.create_client(
+            service, **self._client_kwargs()
+        )
+        return client_context
+
+    def create_kms_key(self, description: str = "dynamorm-local") -> str:
+        """Create a symmetric KMS key and return its ARN."""
+        response = self.client("kms").create_key(Description=description)
+        return str(response["KeyMetadata"]["Arn"])
+
+    def table(
+        self,
+        model: ModelDefinition[T],
+        *,
+        create: bool = True,
+        encrypted: bool = False,
+        stream_view_type: str | None = None,
+        **table_kwargs: Any,
+    ) -> Table[T]:
+        """A ``Table`` bound to this endpoint's clients.
+
+        With ``create`` the table is ensured first (TTL enabled when the model has a ttl role, the stream
+        enabled when ``stream_view_type`` is given). A KMS key is created when ``encrypted`` is true or the
+        model has encrypted fields, unless ``kms_key_arn`` is passed. Other keyword arguments go to ``Table``.
+        """
+        from .schema import ensure_table
+        from .table import Table
+
+        client = self.client("dynamodb")
+        if create:
+            ensure_table(
+                model,
+                client=client,
+                table_name=table_kwargs.get("table_name"),
+                stream_view_type=stream_view_type,
+                enable_ttl=model.ttl is not None,
+            )
+        needs_kms = encrypted or any(attribute.encrypted for attribute in model.attributes.values())
+        if needs_kms or table_kwargs.get("kms_key_arn") is not None:
+            if table_kwargs.get("kms_key_arn") is None:
+                table_kwargs["kms_key_arn"] = self.create_kms_key()
+            if table_kwargs.get("kms_client") is None:
+                table_kwargs["kms_client"] = self.client("kms")
+        return Table(model, client=client, **table_kwargs)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region_name": self.region,
+            "aws_access_key_id": DUMMY_ACCESS_KEY_ID,
+            "aws_secret_access_key": DUMMY_SECRET_ACCESS_KEY,
+        }
+
+
+class LocalDynamoDB(_Endpoint):
+    """moto's server in a daemon thread of this process; binds to loopback unless ``host`` says otherwise."""
+
+    def __init__(self, *, host: str = DEFAULT_HOST, port: int = 0, region: str = DEFAULT_REGION) -> None:
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, got {port}")
+        super().__init__(region=region)
+        self.host = host
+        self.port = port
+        self._requested_port = port
+        self._server: ThreadedMotoServer | None = None
+        self._url: str | None = None
+        self._lifecycle_lock = threading.Lock()
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://<host>:<port>`` with the port actually bound; only while the server runs."""
+        if self._url is None:
+            raise RuntimeError("LocalDynamoDB is not running; call start() first")
+        return self._url
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> Self:
+        """Start listening (a no-op when already running); returns once requests are accepted."""
+        with self._lifecycle_lock:
+            if self._server is not None:
+                return self
+            server_class = _import_threaded_moto_server()
+            _silence_request_logs()
+            if self._requested_port:
+                _ensure_port_free(self.host, self._requested_port)
+            server = server_class(ip_address=self.host, port=self._requested_port, verbose=False)
+            _start_listening(server, f"{self.host}:{self._requested_port}")
+            _, port = server.get_host_and_port()
+            self._server = server
+            self.port = port
+            self._url = _http_url(self.host, port)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and wait for its thread; calling it again (or before start) does nothing."""
+        with self._lifecycle_lock:
+            server, self._server, self._url = self._server, None, None
+            if server is not None:
+                server.stop()
+
+    def reset(self) -> None:
+        """Drop every table, stream and KMS key of the process-wide moto state."""
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", data=b"", method="POST")
+        # The server is on this machine: never route the request through an HTTP proxy from the environment.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=_HTTP_TIMEOUT_SECONDS) as response:
+            response.read()
+
+    def __repr__(self) -> str:
+        state = self._url if self._url is not None else "stopped"
+        return f"LocalDynamoDB({state}, region={self.region!r})"
+
+
+class RemoteDynamoDB(_Endpoint):
+    """An external DynamoDB-compatible endpoint behind the ``LocalDynamoDB`` interface.
+
+    ``start``/``stop`` do nothing, ``reset()`` deletes every table, and ``create_kms_key()`` works only when
+    the endpoint also serves KMS (LocalStack does, DynamoDB Local does not).
+    """
+
+    def __init__(self, endpoint_url: str, *, region: str = DEFAULT_REGION) -> None:
+        if not endpoint_url.startswith(("http://", "https://")):
+            raise ValueError(f"endpoint_url must be an http(s) URL, got {endpoint_url!r}")
+        super().__init__(region=region)
+        self._url = endpoint_url.rstrip("/")
+
+    @property
+    def endpoint_url(self) -> str:
+        return self._url
+
+    def start(self) -> Self:
+        return self
+
+    def stop(self) -> None:
+        return None
+
+    def reset(self) -> None:
+        """Delete every table and wait until each is gone."""
+        client = self.client("dynamodb")
+        names = [
+            name for page in client.get_paginator("list_tables").paginate() for name in page["TableNames"]
+        ]
+        for name in names:
+            _delete_table(client, name)
+        waiter = client.get_waiter("table_not_exists")
+        for name in names:
+            waiter.wait(
+                TableName=name,
+                WaiterConfig={"Delay": _DELETE_POLL_DELAY_SECONDS, "MaxAttempts": _DELETE_POLL_ATTEMPTS},
+            )
+
+    def create_kms_key(self, description: str = "dynamorm-local") -> str:
+        """Create a KMS key on the endpoint; ``EncryptionNotConfiguredError`` when it does not serve KMS."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return super().create_kms_key(description)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code") or "UnknownError")
+            raise _kms_unavailable(self._url, code, aws_code=code) from exc
+        except BotoCoreError as exc:
+            raise _kms_unavailable(self._url, type(exc).__name__, aws_code=None) from exc
+
+    def __repr__(self) -> str:
+        return f"RemoteDynamoDB({self._url}, region={self.region!r})"
+
+
+@contextmanager
+def local_dynamodb(
+    *, host: str = DEFAULT_HOST, port: int = 0, region: str = DEFAULT_REGION
+) -> Iterator[LocalDynamoDB]:
+    """A started ``LocalDynamoDB`` for the duration of the ``with`` block."""
+    with LocalDynamoDB(host=host, port=port, region=region) as server:
+        yield server
+
+
+def _check_service(service: str) -> None:
+    if service not in get_args(Service):
+        raise ValueError(f"unsupported service {service!r}; expected one of {get_args(Service)}")
+
+
+def _import_threaded_moto_server() -> type[ThreadedMotoServer]:
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:
+        raise ImportError("LocalDynamoDB needs moto: pip install 'dynamorm-py[local]'", name="moto") from exc
+    return ThreadedMotoServer
+
+
+def _silence_request_logs() -> None:
+    werkzeug_logger = logging.getLogger("werkzeug")
+    if _REQUEST_LOG_FILTER not in werkzeug_logger.filters:
+        werkzeug_logger.addFilter(_REQUEST_LOG_FILTER)
+    moto_logger = logging.getLogger("moto")
+    if moto_logger.level == logging.NOTSET:
+        moto_logger.setLevel(logging.WARNING)
+
+
+def _ensure_port_free(host: str, port: int) -> None:
+    # werkzeug reports a failed bind by exiting its server thread, which would leave start() waiting; probe
+    # the address first, with the same SO_REUSEADDR setting werkzeug uses, to fail fast with a clear error.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def _start_listening(server: ThreadedMotoServer, address: str) -> None:
+    # ThreadedMotoServer.start() waits without a timeout for its thread to listen; wait for it from a helper
+    # thread so that a server that never comes up turns into an error instead of a hang.
+    starter = threading.Thread(target=server.start, name="dynamorm-local-start", daemon=True)
+    starter.start()
+    starter.join(_START_TIMEOUT_SECONDS)
+    if starter.is_alive():
+        raise RuntimeError(f"the local DynamoDB server did not start listening on {address}")
+
+
+def _http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _delete_table(client: Any, name: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        client.delete_table(TableName=name)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "ResourceNotFoundException":
+            return
+        if code != "ResourceInUseException":
+            raise
+        # Still being created or updated: wait until it is ACTIVE, then delete it.
+        client.get_waiter("table_exists").wait(
+            TableName=name,
+            WaiterConfig={"Delay": _DELETE_POLL_DELAY_SECONDS, "MaxAttempts": _DELETE_POLL_ATTEMPTS},
+        )
+        client.delete_table(TableName=name)
+
+
+def _kms_unavailable(endpoint_url: str, reason: str, *, aws_code: str | None) -> EncryptionNotConfiguredError:
+    return EncryptionNotConfiguredError(
+        f"the endpoint {endpoint_url} does not serve KMS ({reason}); encrypted models need the embedded "
+        "server (unset DYNAMODB_ENDPOINT) or an endpoint that also serves KMS",
+        operation="create_kms_key",
+        aws_code=aws_code,
+    )

@@ -1,0 +1,67 @@
+"""pytest fixtures for a DynamoDB endpoint: ``dynamorm_local_server`` (session) and ``dynamorm_local``.
+
+Registered through the ``pytest11`` entry point. The embedded moto server is imported only when a fixture is
+used. With ``DYNAMODB_ENDPOINT`` set, the fixtures point at that endpoint instead (``reset()`` deletes every
+table there). Without moto and without ``DYNAMODB_ENDPOINT``, the fixtures fail with an ``ImportError``
+naming the ``local`` extra; they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from .local import LocalDynamoDB, RemoteDynamoDB
+
+__all__ = ["ENDPOINT_VARIABLE", "server_from_environment", "start_server"]
+
+ENDPOINT_VARIABLE = "DYNAMODB_ENDPOINT"
+_DEFAULT_REGION = "us-east-1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "integration: talks to a DynamoDB-compatible HTTP endpoint")
+
+
+def server_from_environment(environ: Mapping[str, str]) -> LocalDynamoDB | RemoteDynamoDB:
+    """The server the fixtures use: ``RemoteDynamoDB`` when ``DYNAMODB_ENDPOINT`` is set, else local."""
+    from .local import LocalDynamoDB, RemoteDynamoDB
+
+    endpoint = environ.get(ENDPOINT_VARIABLE, "").strip()
+    if endpoint:
+        region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or _DEFAULT_REGION
+        return RemoteDynamoDB(endpoint, region=region)
+    return LocalDynamoDB()
+
+
+def start_server(server: LocalDynamoDB | RemoteDynamoDB) -> LocalDynamoDB | RemoteDynamoDB:
+    """``server.start()``, with a hint about ``DYNAMODB_ENDPOINT`` when moto is missing."""
+    try:
+        return server.start()
+    except ImportError as exc:
+        raise ImportError(
+            f"{exc} (or set {ENDPOINT_VARIABLE} to use an external endpoint)", name=exc.name
+        ) from exc
+
+
+@pytest.fixture(scope="session")
+def dynamorm_local_server() -> Iterator[LocalDynamoDB | RemoteDynamoDB]:
+    """A started server for the whole session, stopped at its end."""
+    server = start_server(server_from_environment(os.environ))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def dynamorm_local(
+    dynamorm_local_server: LocalDynamoDB | RemoteDynamoDB,
+) -> LocalDynamoDB | RemoteDynamoDB:
+    """The session server after ``reset()``, so each test starts with no tables."""
+    dynamorm_local_server.reset()
+    return dynamorm_local_server

@@ -1,0 +1,470 @@
+"""The embedded local DynamoDB, its pytest fixtures and ``dynamorm local``, against moto's server."""
+
+from __future__ import annotations
+
+import http.server
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import pytest
+
+from dynamorm_py.errors import EncryptionNotConfiguredError
+from dynamorm_py.local import LocalDynamoDB, RemoteDynamoDB, local_dynamodb
+from dynamorm_py.pytest_plugin import server_from_environment, start_server
+
+pytestmark = pytest.mark.integration
+
+Server = LocalDynamoDB | RemoteDynamoDB
+
+
+def create_simple_table(client: Any, name: str, *, stream_view_type: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if stream_view_type is not None:
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream_view_type}
+    description: dict[str, Any] = client.create_table(**params)["TableDescription"]
+    return description
+
+
+def table_names(server: Server) -> list[str]:
+    names: list[str] = server.client("dynamodb").list_tables()["TableNames"]
+    return names
+
+
+def kms_key_arns(server: Server) -> set[str]:
+    return {key["KeyArn"] for key in server.client("kms").list_keys()["Keys"]}
+
+
+def answers_list_tables(endpoint_url: str) -> bool:
+    return isinstance(RemoteDynamoDB(endpoint_url).client("dynamodb").list_tables()["TableNames"], list)
+
+
+# --- the server ------------------------------------------------------------------------------------------
+
+
+def test_start_listens_on_a_free_loopback_port_when_port_is_zero() -> None:
+    server = LocalDynamoDB(port=0)
+    try:
+        server.start()
+        assert server.port != 0
+        assert server.endpoint_url == f"http://127.0.0.1:{server.port}"
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5):
+            pass
+        assert answers_list_tables(server.endpoint_url)
+    finally:
+        server.stop()
+
+
+def test_endpoint_url_is_unavailable_until_started() -> None:
+    server = LocalDynamoDB()
+    with pytest.raises(RuntimeError, match="start"):
+        _ = server.endpoint_url
+
+
+def test_two_servers_start_and_stop_independently() -> None:
+    first = LocalDynamoDB().start()
+    second = LocalDynamoDB().start()
+    try:
+        assert first.port != second.port
+        first.stop()
+        assert not first.running
+        assert answers_list_tables(second.endpoint_url)
+    finally:
+        first.stop()
+        second.stop()
+    assert not second.running
+
+
+def test_stop_is_idempotent_and_harmless_before_start() -> None:
+    never_started = LocalDynamoDB()
+    never_started.stop()
+    server = LocalDynamoDB().start()
+    server.stop()
+    server.stop()
+    assert not server.running
+
+
+def test_server_can_restart_after_stop() -> None:
+    server = LocalDynamoDB()
+    with server:
+        assert answers_list_tables(server.endpoint_url)
+    with server:
+        assert answers_list_tables(server.endpoint_url)
+    assert not server.running
+
+
+def test_local_dynamodb_context_manager_starts_and_stops() -> None:
+    with local_dynamodb(region="eu-west-1") as server:
+        assert server.running
+        assert server.client("dynamodb").meta.region_name == "eu-west-1"
+        assert answers_list_tables(server.endpoint_url)
+    assert not server.running
+
+
+def test_start_on_a_port_in_use_raises_os_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = LocalDynamoDB(port=taken.getsockname()[1])
+        with pytest.raises(OSError, match="cannot listen"):
+            server.start()
+        assert not server.running
+
+
+def test_out_of_range_port_is_rejected() -> None:
+    with pytest.raises(ValueError, match="port"):
+        LocalDynamoDB(port=70000)
+
+
+def test_unknown_service_is_rejected(dynamorm_local: Server) -> None:
+    with pytest.raises(ValueError, match="unsupported service"):
+        dynamorm_local.client("s3")  # type: ignore[arg-type]  # the runtime check is the point
+
+
+# --- the three services on one endpoint --------------------------------------------------------------------
+
+
+def test_dynamodb_client_creates_puts_and_gets(dynamorm_local: Server) -> None:
+    client = dynamorm_local.client("dynamodb")
+    create_simple_table(client, "users")
+    client.put_item(TableName="users", Item={"pk": {"S": "u1"}, "blob": {"B": b"\x00\xff"}})
+
+    item = client.get_item(TableName="users", Key={"pk": {"S": "u1"}}, ConsistentRead=True)["Item"]
+
+    assert item == {"pk": {"S": "u1"}, "blob": {"B": b"\x00\xff"}}
+
+
+def test_kms_client_creates_key_and_generates_data_key(dynamorm_local: Server) -> None:
+    key_arn = dynamorm_local.create_kms_key("test key")
+    kms = dynamorm_local.client("kms")
+
+    data_key = kms.generate_data_key(KeyId=key_arn, KeySpec="AES_256", EncryptionContext={"table": "t"})
+    decrypted = kms.decrypt(CiphertextBlob=data_key["CiphertextBlob"], EncryptionContext={"table": "t"})
+
+    assert key_arn.startswith("arn:aws:kms:us-east-1:")
+    assert len(data_key["Plaintext"]) == 32
+    assert decrypted["Plaintext"] == data_key["Plaintext"]
+    assert decrypted["KeyId"] == key_arn
+
+
+def test_stream_record_is_readable_through_dynamodbstreams(dynamorm_local: Server) -> None:
+    client = dynamorm_local.client("dynamodb")
+    stream_arn = create_simple_table(client, "events", stream_view_type="NEW_AND_OLD_IMAGES")[
+        "LatestStreamArn"
+    ]
+    client.put_item(TableName="events", Item={"pk": {"S": "e1"}, "n": {"N": "1"}})
+    streams = dynamorm_local.client("dynamodbstreams")
+
+    shard_id = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+
+    assert [record["eventName"] for record in records] == ["INSERT"]
+    assert records[0]["dynamodb"]["Keys"] == {"pk": {"S": "e1"}}
+    assert records[0]["dynamodb"]["NewImage"] == {"pk": {"S": "e1"}, "n": {"N": "1"}}
+    assert records[0]["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+
+
+def test_reset_drops_tables_streams_and_kms_keys(dynamorm_local_server: Server) -> None:
+    if not isinstance(dynamorm_local_server, LocalDynamoDB):
+        pytest.skip("only the embedded server resets KMS keys and streams")
+    client = dynamorm_local_server.client("dynamodb")
+    create_simple_table(client, "a", stream_view_type="KEYS_ONLY")
+    create_simple_table(client, "b")
+    dynamorm_local_server.create_kms_key()
+
+    dynamorm_local_server.reset()
+
+    assert table_names(dynamorm_local_server) == []
+    assert dynamorm_local_server.client("kms").list_keys()["Keys"] == []
+    assert dynamorm_local_server.client("dynamodbstreams").list_streams()["Streams"] == []
+
+
+def test_no_request_log_lines_reach_stderr(
+    dynamorm_local: Server, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="werkzeug"):
+        client = dynamorm_local.client("dynamodb")
+        create_simple_table(client, "quiet")
+        client.get_item(TableName="quiet", Key={"pk": {"S": "x"}})
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.describe_table(TableName="missing")
+
+    assert [record for record in caplog.records if record.name == "werkzeug"] == []
+    assert "HTTP/1.1" not in capfd.readouterr().err
+
+
+# --- table() wiring ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class RecordedCalls:
+    ensure_table: list[dict[str, Any]] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture
+def recorded_table_modules(monkeypatch: pytest.MonkeyPatch) -> RecordedCalls:
+    """Stand-ins for ``dynamorm_py.schema.ensure_table`` and ``dynamorm_py.table.Table`` that record calls."""
+    calls = RecordedCalls()
+
+    def ensure_table(model: Any, **kwargs: Any) -> None:
+        calls.ensure_table.append({"model": model, **kwargs})
+
+    class Table:
+        def __init__(self, model: Any, **kwargs: Any) -> None:
+            calls.tables.append({"model": model, **kwargs})
+
+    schema = ModuleType("dynamorm_py.schema")
+    schema.ensure_table = ensure_table  # type: ignore[attr-defined]  # building a stand-in module
+    table = ModuleType("dynamorm_py.table")
+    table.Table = Table  # type: ignore[attr-defined]  # building a stand-in module
+    monkeypatch.setitem(sys.modules, "dynamorm_py.schema", schema)
+    monkeypatch.setitem(sys.modules, "dynamorm_py.table", table)
+    return calls
+
+
+def fake_model(*, ttl: bool = False, encrypted: bool = False) -> Any:
+    attributes = {
+        "pk": SimpleNamespace(encrypted=False),
+        "secret": SimpleNamespace(encrypted=encrypted),
+    }
+    return SimpleNamespace(ttl=SimpleNamespace() if ttl else None, attributes=attributes)
+
+
+def test_table_ensures_the_table_with_ttl_and_stream(
+    dynamorm_local: Server, recorded_table_modules: RecordedCalls
+) -> None:
+    model = fake_model(ttl=True)
+
+    dynamorm_local.table(model, stream_view_type="NEW_IMAGE", table_name="custom")
+
+    (ensured,) = recorded_table_modules.ensure_table
+    assert ensured["model"] is model
+    assert ensured["table_name"] == "custom"
+    assert ensured["stream_view_type"] == "NEW_IMAGE"
+    assert ensured["enable_ttl"] is True
+    (table,) = recorded_table_modules.tables
+    assert table["table_name"] == "custom"
+    assert "kms_key_arn" not in table
+    assert table["client"].meta.endpoint_url == dynamorm_local.endpoint_url
+
+
+def test_table_without_create_does_not_ensure(
+    dynamorm_local: Server, recorded_table_modules: RecordedCalls
+) -> None:
+    dynamorm_local.table(fake_model(), create=False)
+
+    assert recorded_table_modules.ensure_table == []
+    assert len(recorded_table_modules.tables) == 1
+
+
+def test_table_with_encrypted_attributes_gets_a_local_kms_key(
+    dynamorm_local: Server, recorded_table_modules: RecordedCalls
+) -> None:
+    keys_before = kms_key_arns(dynamorm_local)
+
+    dynamorm_local.table(fake_model(encrypted=True))
+
+    (table,) = recorded_table_modules.tables
+    assert table["kms_key_arn"].startswith("arn:aws:kms:")
+    assert table["kms_client"].meta.endpoint_url == dynamorm_local.endpoint_url
+    assert kms_key_arns(dynamorm_local) - keys_before == {table["kms_key_arn"]}
+
+
+def test_table_encrypted_flag_creates_a_key_for_a_plain_model(
+    dynamorm_local: Server, recorded_table_modules: RecordedCalls
+) -> None:
+    dynamorm_local.table(fake_model(), encrypted=True)
+
+    (table,) = recorded_table_modules.tables
+    assert table["kms_key_arn"].startswith("arn:aws:kms:")
+
+
+def test_table_keeps_a_given_kms_key(dynamorm_local: Server, recorded_table_modules: RecordedCalls) -> None:
+    keys_before = kms_key_arns(dynamorm_local)
+
+    dynamorm_local.table(fake_model(encrypted=True), kms_key_arn="arn:aws:kms:us-east-1:1:key/given")
+
+    (table,) = recorded_table_modules.tables
+    assert table["kms_key_arn"] == "arn:aws:kms:us-east-1:1:key/given"
+    assert table["kms_client"] is not None
+    assert kms_key_arns(dynamorm_local) == keys_before
+
+
+# --- without moto ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def moto_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "moto", None)
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+
+
+@pytest.mark.usefixtures("moto_unavailable")
+def test_start_without_moto_raises_import_error_naming_the_extra() -> None:
+    with pytest.raises(ImportError, match=r"dynamorm-py\[local\]"):
+        LocalDynamoDB().start()
+
+
+@pytest.mark.usefixtures("moto_unavailable")
+def test_fixture_server_without_moto_fails_with_import_error_instead_of_skipping() -> None:
+    with pytest.raises(ImportError, match=r"dynamorm-py\[local\].*DYNAMODB_ENDPOINT"):
+        start_server(server_from_environment({}))
+
+
+def test_importing_local_and_the_plugin_does_not_import_moto() -> None:
+    code = (
+        "import sys, dynamorm_py.local, dynamorm_py.pytest_plugin; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'moto'))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+# --- the fixtures and the remote endpoint ------------------------------------------------------------------
+
+
+def test_fixtures_yield_the_started_session_server(
+    dynamorm_local_server: Server, dynamorm_local: Server
+) -> None:
+    assert dynamorm_local is dynamorm_local_server
+    assert answers_list_tables(dynamorm_local.endpoint_url)
+
+
+def test_fixture_starts_empty_even_after_a_test_created_tables(dynamorm_local: Server) -> None:
+    create_simple_table(dynamorm_local.client("dynamodb"), "leftover")
+    dynamorm_local.reset()
+
+    assert table_names(dynamorm_local) == []
+
+
+def test_server_from_environment_points_at_dynamodb_endpoint() -> None:
+    server = server_from_environment(
+        {"DYNAMODB_ENDPOINT": "http://127.0.0.1:4566/", "AWS_REGION": "eu-central-1"}
+    )
+
+    assert isinstance(server, RemoteDynamoDB)
+    assert server.endpoint_url == "http://127.0.0.1:4566"
+    assert server.region == "eu-central-1"
+    assert server.start() is server
+
+
+def test_server_from_environment_defaults_to_the_embedded_loopback_server() -> None:
+    server = server_from_environment({"DYNAMODB_ENDPOINT": "  "})
+
+    assert isinstance(server, LocalDynamoDB)
+    assert server.host == "127.0.0.1"
+    assert not server.running
+
+
+def test_remote_reset_deletes_every_table(dynamorm_local: Server) -> None:
+    client = dynamorm_local.client("dynamodb")
+    for index in range(3):
+        create_simple_table(client, f"remote-{index}")
+    remote = RemoteDynamoDB(dynamorm_local.endpoint_url)
+
+    remote.reset()
+    remote.stop()
+
+    assert table_names(dynamorm_local) == []
+
+
+def test_remote_create_kms_key_works_when_the_endpoint_serves_kms(dynamorm_local: Server) -> None:
+    key_arn = RemoteDynamoDB(dynamorm_local.endpoint_url).create_kms_key()
+
+    assert key_arn.startswith("arn:aws:kms:")
+
+
+class _DynamoDBOnlyHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every request the way a DynamoDB-only endpoint answers an unknown KMS operation."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = b'{"__type":"com.amazonaws.dynamodb.v20120810#UnknownOperationException"}'
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def dynamodb_only_endpoint() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DynamoDBOnlyHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_remote_create_kms_key_without_kms_raises_a_clear_error(dynamodb_only_endpoint: str) -> None:
+    remote = RemoteDynamoDB(dynamodb_only_endpoint)
+
+    with pytest.raises(EncryptionNotConfiguredError, match="does not serve KMS") as caught:
+        remote.create_kms_key()
+
+    assert caught.value.aws_code == "UnknownOperationException"
+
+
+def test_remote_rejects_a_non_http_endpoint() -> None:
+    with pytest.raises(ValueError, match="http"):
+        RemoteDynamoDB("localhost:8000")
+
+
+# --- dynamorm local ----------------------------------------------------------------------------------------
+
+
+def test_cli_local_prints_the_endpoint_first_and_exits_zero_on_sigint() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dynamorm_py", "local", "--port", "0", "--kms-key"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline().strip()
+        key_line = process.stdout.readline().strip()
+        name, _, endpoint_url = first_line.partition("=")
+        port = urllib.parse.urlsplit(endpoint_url).port
+
+        assert name == "DYNAMODB_ENDPOINT"
+        assert endpoint_url.startswith("http://127.0.0.1:")
+        assert port is not None and port != 0
+        assert key_line.startswith("DYNAMORM_KMS_KEY_ARN=arn:aws:kms:")
+        assert answers_list_tables(endpoint_url)
+
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 0
+    assert stderr == ""
