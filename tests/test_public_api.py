@@ -1,0 +1,199 @@
+"""The public surface: ``dynamorm_py.__all__`` is pinned, every name resolves, extras stay unimported."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import dynamorm_py
+
+EXPECTED_ALL = {
+    # errors
+    "AwsError",
+    "BatchRetryExceededError",
+    "CancellationReason",
+    "ConditionFailedError",
+    "DynamormPyError",
+    "EncryptionNotConfiguredError",
+    "ModelDefinitionError",
+    "NotFoundError",
+    "SecurityValidationError",
+    "TableNotFoundError",
+    "TransactionCanceledError",
+    "UnsupportedTypeError",
+    "ValidationError",
+    # models
+    "AttributeConverter",
+    "IndexDefinition",
+    "IndexSpec",
+    "ModelDefinition",
+    "Projection",
+    "dynamorm_field",
+    "gsi",
+    "lsi",
+    # query primitives and transactions
+    "FilterCondition",
+    "FilterGroup",
+    "Page",
+    "SortKeyCondition",
+    "TransactConditionCheck",
+    "TransactDelete",
+    "TransactPut",
+    "TransactUpdate",
+    "TransactWriteAction",
+    # table, previews, schema
+    "PreparedRequest",
+    "Table",
+    "build_create_table_request",
+    "create_table",
+    "delete_table",
+    "describe_table",
+    "ensure_table",
+    # validation
+    "MaxExpressionLength",
+    "MaxFieldNameLength",
+    "MaxNestedDepth",
+    "MaxOperatorLength",
+    "MaxValueStringLength",
+    "validate_expression",
+    "validate_field_name",
+    "validate_index_name",
+    "validate_operator",
+    "validate_table_name",
+    "validate_value",
+    # version
+    "__repo_version__",
+    "__version__",
+}
+
+# api.md §1.1: names that must also import from their submodule.
+SUBMODULE_NAMES = {
+    "dynamorm_py.errors": [
+        "DynamormPyError",
+        "ConditionFailedError",
+        "NotFoundError",
+        "TableNotFoundError",
+        "ValidationError",
+        "ModelDefinitionError",
+        "SecurityValidationError",
+        "UnsupportedTypeError",
+        "BatchRetryExceededError",
+        "TransactionCanceledError",
+        "EncryptionNotConfiguredError",
+        "AwsError",
+        "CancellationReason",
+    ],
+    "dynamorm_py.model": [
+        "AttributeConverter",
+        "AttributeDefinition",
+        "Projection",
+        "IndexSpec",
+        "IndexDefinition",
+        "ModelDefinition",
+        "ModelDefinitionError",
+        "dynamorm_field",
+        "gsi",
+        "lsi",
+    ],
+    "dynamorm_py.query": [
+        "SortKeyCondition",
+        "FilterCondition",
+        "FilterGroup",
+        "FilterExpression",
+        "LogicalOp",
+        "Page",
+        "Cursor",
+        "encode_cursor",
+        "decode_cursor",
+        "sign_cursor",
+        "verify_cursor",
+    ],
+    "dynamorm_py.transaction": [
+        "TransactPut",
+        "TransactDelete",
+        "TransactUpdate",
+        "TransactConditionCheck",
+        "TransactWriteAction",
+    ],
+    "dynamorm_py.table": ["Table"],
+    "dynamorm_py.update_builder": ["UpdateBuilder"],
+    "dynamorm_py.encryption": [
+        "marshal_attribute_value_json",
+        "unmarshal_attribute_value_json",
+        "encrypt_attribute_value",
+        "decrypt_attribute_value",
+    ],
+    "dynamorm_py.aws_errors": ["map_client_error", "map_transaction_error"],
+    "dynamorm_py.schema": [
+        "BillingMode",
+        "build_create_table_request",
+        "create_table",
+        "ensure_table",
+        "delete_table",
+        "describe_table",
+    ],
+    "dynamorm_py.validation": [
+        "MaxFieldNameLength",
+        "MaxOperatorLength",
+        "MaxValueStringLength",
+        "MaxNestedDepth",
+        "MaxExpressionLength",
+        "SecurityValidationError",
+        "validate_field_name",
+        "validate_operator",
+        "validate_value",
+        "validate_expression",
+        "validate_table_name",
+        "validate_index_name",
+    ],
+    "dynamorm_py.local": ["LocalDynamoDB", "local_dynamodb"],
+}
+
+
+def test_all_is_pinned() -> None:
+    assert set(dynamorm_py.__all__) == EXPECTED_ALL
+    assert len(dynamorm_py.__all__) == len(set(dynamorm_py.__all__)), "duplicate names in __all__"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_ALL))
+def test_every_public_name_resolves(name: str) -> None:
+    assert getattr(dynamorm_py, name) is not None
+
+
+def test_unknown_name_raises_attribute_error() -> None:
+    with pytest.raises(AttributeError):
+        dynamorm_py.NoSuchName  # noqa: B018
+
+
+@pytest.mark.parametrize(("module", "names"), sorted(SUBMODULE_NAMES.items()))
+def test_submodule_names_import(module: str, names: list[str]) -> None:
+    imported = importlib.import_module(module)
+    missing = [name for name in names if not hasattr(imported, name)]
+    assert not missing
+
+
+def test_top_level_names_are_the_submodule_objects() -> None:
+    from dynamorm_py import errors, model, table
+
+    assert dynamorm_py.Table is table.Table
+    assert dynamorm_py.ModelDefinition is model.ModelDefinition
+    assert dynamorm_py.NotFoundError is errors.NotFoundError
+
+
+def test_importing_the_package_imports_no_extra_and_no_lazy_module() -> None:
+    code = (
+        "import sys, dynamorm_py\n"
+        "watched = ('moto', 'aiobotocore', 'dynamorm_py.table', 'dynamorm_py.schema')\n"
+        "loaded = [m for m in watched if m in sys.modules]\n"
+        "print(','.join(loaded))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+
+
+def test_versions_are_strings() -> None:
+    assert isinstance(dynamorm_py.__version__, str)
+    assert isinstance(dynamorm_py.__repo_version__, str)
