@@ -37,7 +37,9 @@ META_KEY = "dynamorm"
 TABLE_PK = "__TABLE_PK__"
 LIFECYCLE_ROLES = ("created_at", "updated_at", "version", "ttl")
 SINGLE_ROLES = ("pk", "sk", *LIFECYCLE_ROLES)
-_INDEX_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}")  # used with fullmatch
+_DYNAMODB_TYPES = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
+# Used with fullmatch: "$" would also accept a trailing newline.
+_INDEX_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _NAMING_PATTERNS = {
     "camelCase": re.compile(r"[a-z][A-Za-z0-9]*|PK|SK"),
     "snake_case": re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*"),
@@ -263,6 +265,7 @@ def _derived_type(model_type: type, attribute: AttributeDefinition) -> str:
 def _compile_codec(model: ModelDefinition[Any]) -> ModelCodec:
     hints = _hints(model.model_type)
     dataclass_fields = {f.name: f for f in dataclasses.fields(model.model_type)}
+    index_keys = {name for index in model.indexes for name in (index.partition, index.sort) if name}
     codecs = []
     for attribute in model.attributes.values():
         dc_field = dataclass_fields[attribute.python_name]
@@ -273,6 +276,7 @@ def _compile_codec(model: ModelDefinition[Any]) -> ModelCodec:
                 hints.get(attribute.python_name, Any),
                 has_default=has_default,
                 init=dc_field.init,
+                index_key=attribute.attribute_name in index_keys,
             )
         )
     return ModelCodec(
@@ -365,18 +369,7 @@ def _attribute_from_field(
             model_type, f"field {dc_field.name!r}: converter lacks to_dynamodb/from_dynamodb", attribute_name
         )
     dynamodb_type = options.get("dynamodb_type")
-    if dynamodb_type is not None and dynamodb_type not in (
-        "S",
-        "N",
-        "B",
-        "BOOL",
-        "NULL",
-        "M",
-        "L",
-        "SS",
-        "NS",
-        "BS",
-    ):
+    if dynamodb_type is not None and dynamodb_type not in _DYNAMODB_TYPES:
         raise _fail(
             model_type, f"field {dc_field.name!r}: unknown dynamodb_type {dynamodb_type!r}", attribute_name
         )
