@@ -3,6 +3,7 @@ seal and open encrypted attributes inside an operation."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,7 +63,7 @@ class TableContext(Generic[T]):
         """Encrypt one attribute value (an envelope in, wire-format.md §3)."""
         if self.explain_log is not None:
             self.explain_log.append(attribute)
-            return EXPLAIN_ENVELOPE
+            return copy.deepcopy(EXPLAIN_ENVELOPE)  # a fresh copy: callers may edit the request they got
         from .encryption import encrypt_av
 
         sealed: AV = yield from encrypt_av(
@@ -111,6 +112,16 @@ class TableContext(Generic[T]):
         """Decrypt and decode a stored item into a model instance."""
         opened = yield from self.open_item(item, operation=operation)
         decoded: T = self.codec.decode_item(opened)
+        return decoded
+
+    def read_items(self, items: Sequence[Mapping[str, AV]], *, operation: str) -> Op[list[T]]:
+        """``read_item`` over the items of a page; a model without encrypted fields decodes in one pass."""
+        if not self.codec.encrypted:
+            decode = self.codec.decode_item
+            return [decode(item) for item in items]
+        decoded: list[T] = []
+        for item in items:
+            decoded.append((yield from self.read_item(item, operation=operation)))
         return decoded
 
 

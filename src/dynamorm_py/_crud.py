@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from ._context import TableContext
 from ._core import Op, aws_call
-from .codec import check_item_size, format_timestamp
+from .codec import EncodedItem, check_item_size, format_timestamp
 from .errors import ERR_INVALID_MODEL, NotFoundError, ValidationError
-from .expressions import ExpressionParts, UpdatePlan, build_condition, build_update, version_field
+from .expressions import (
+    ExpressionParts,
+    UpdatePlan,
+    build_condition,
+    build_update,
+    resolve_field,
+    version_field,
+)
 
 __all__ = [
     "add_expression_maps",
     "delete_op",
+    "encode_put_item",
     "get_op",
     "put_op",
+    "seal_put_item",
     "update_item_op",
     "update_op",
     "update_request",
@@ -43,6 +53,26 @@ def check_model_instance(ctx: TableContext[T], item: Any) -> None:
         )
 
 
+def encode_put_item(ctx: TableContext[T], item: T, *, now: datetime) -> EncodedItem:
+    """The item of every put-type write (put, batch put, transaction put), lifecycle values from ``now``.
+
+    Its size is checked here when nothing is left to encrypt; otherwise :func:`seal_put_item` finishes it.
+    A plain function, so batch puts of unencrypted models need no generator per item (bench/batch.py).
+    """
+    if type(item) is not ctx.model.model_type:  # the common case without a call (batch puts)
+        check_model_instance(ctx, item)
+    encoded = ctx.model.codec.encode_item(item, now=now)
+    if not encoded.encrypted:
+        check_item_size(encoded.item)
+    return encoded
+
+
+def seal_put_item(ctx: TableContext[T], encoded: EncodedItem, *, operation: str) -> Op[None]:
+    """Encrypt what :func:`encode_put_item` left in plaintext, then check the sealed item's size."""
+    yield from ctx.seal_item(encoded.item, encoded.encrypted, operation=operation)
+    check_item_size(encoded.item)
+
+
 def put_request(
     ctx: TableContext[T],
     item: T,
@@ -55,20 +85,21 @@ def put_request(
     now: Any = None,
 ) -> Op[tuple[dict[str, Any], dict[str, Any]]]:
     """The PutItem request for ``item`` and the lifecycle values written (shared with transactions)."""
-    check_model_instance(ctx, item)
-    encoded = ctx.codec.encode_item(item, now=now if now is not None else ctx.read_clock())
-    yield from ctx.seal_item(encoded.item, encoded.encrypted, operation=operation)
-    check_item_size(encoded.item)
-    condition, parts = build_condition(
-        ctx.codec,
-        if_not_exists=if_not_exists,
-        condition_expression=condition_expression,
-        expression_attribute_names=expression_attribute_names,
-        expression_attribute_values=expression_attribute_values,
-        security=ctx.security,
-    )
+    encoded = encode_put_item(ctx, item, now=now if now is not None else ctx.read_clock())
+    if encoded.encrypted:
+        yield from seal_put_item(ctx, encoded, operation=operation)
     params: dict[str, Any] = {"TableName": ctx.table_name, "Item": encoded.item}
-    add_expression_maps(params, parts, condition=condition)
+    # Without any condition input build_condition renders nothing; batch puts skip it (bench/batch.py).
+    if if_not_exists or condition_expression or expression_attribute_names or expression_attribute_values:
+        condition, parts = build_condition(
+            ctx.codec,
+            if_not_exists=if_not_exists,
+            condition_expression=condition_expression,
+            expression_attribute_names=expression_attribute_names,
+            expression_attribute_values=expression_attribute_values,
+            security=ctx.security,
+        )
+        add_expression_maps(params, parts, condition=condition)
     return params, encoded.lifecycle
 
 
@@ -90,7 +121,9 @@ def put_op(
         if_not_exists=if_not_exists,
     )
     yield from aws_call("dynamodb", "put_item", params, op_name="put", table=ctx.table_name)
-    return dataclasses.replace(item, **lifecycle) if lifecycle else item  # type: ignore[type-var]
+    # Always a copy (api.md §1.3), even without lifecycle values: callers may mutate what put returns.
+    # T is checked to be the model's dataclass above, which mypy cannot see through the TypeVar.
+    return dataclasses.replace(item, **lifecycle)  # type: ignore[type-var]
 
 
 def get_op(ctx: TableContext[T], pk: Any, sk: Any = None, *, consistent_read: bool = False) -> Op[T]:
@@ -145,6 +178,7 @@ def update_request(
     expected_version: int | None = None,
     operation: str = "update",
     now: Any = None,
+    caller_fields: bool = True,
 ) -> Op[dict[str, Any]]:
     """The UpdateItem request of ``Table.update`` without ReturnValues (shared with transactions)."""
     key = ctx.codec.encode_key(pk, sk)
@@ -157,6 +191,7 @@ def update_request(
         expression_attribute_names=expression_attribute_names,
         expression_attribute_values=expression_attribute_values,
         security=ctx.security,
+        caller_fields=caller_fields,
     )
     yield from ctx.seal_values(plan.parts.values, plan.parts.encrypt, operation=operation)
     params: dict[str, Any] = {
@@ -206,10 +241,9 @@ def update_item_op(
         ]
     else:
         names = list(fields)
-    updates = {name: getattr(item, name) for name in names if name in codec.by_name}
-    unknown = [name for name in names if name not in codec.by_name]
-    if unknown:
-        raise ValidationError(f"unknown field {unknown[0]!r}", code=ERR_INVALID_MODEL)
+    for name in names:  # caller-named fields are checked as update() checks them: validator, then model
+        resolve_field(codec, name, security=ctx.security and fields is not None)
+    updates = {name: getattr(item, name) for name in names}
     version = version_field(codec)
     if version is not None and expected_version is None:
         expected_version = getattr(item, version.python_name)
@@ -221,5 +255,7 @@ def update_item_op(
             )
     pk = getattr(item, codec.pk.python_name)
     sk = getattr(item, codec.sk.python_name) if codec.sk is not None else None
-    result: T = yield from update_op(ctx, pk, sk, updates, expected_version=expected_version, **kwargs)
+    result: T = yield from update_op(
+        ctx, pk, sk, updates, expected_version=expected_version, caller_fields=fields is not None, **kwargs
+    )
     return result

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .codec import AV, FieldCodec, ModelCodec, encode_value, is_empty
+from .codec import AV, FieldCodec, ModelCodec, encode_value, is_empty, is_missing_index_key
 from .errors import (
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INVALID_MODEL,
@@ -356,8 +356,13 @@ def build_update(
     expression_attribute_names: Mapping[str, str] | None = None,
     expression_attribute_values: Mapping[str, Any] | None = None,
     security: bool = True,
+    caller_fields: bool = True,
 ) -> UpdatePlan:
-    """The update of ``Table.update`` (api.md §1.9, wire-format.md §7.3)."""
+    """The update of ``Table.update`` (api.md §1.9, wire-format.md §7.3).
+
+    ``caller_fields=False`` says the ``updates`` keys come from the model itself (``update_item`` without
+    ``fields``): they are not caller-supplied references, so the field-name heuristics do not apply (§1.8).
+    """
     if not updates:
         raise ValidationError("no updates provided", code=ERR_INVALID_MODEL)
     version = version_field(codec)
@@ -375,7 +380,7 @@ def build_update(
     sets: list[str] = []
     removes: list[str] = []
     for name, value in updates.items():
-        f = resolve_field(codec, name, security=security)
+        f = resolve_field(codec, name, security=security and caller_fields)
         if f is codec.pk or f is codec.sk:
             raise ValidationError(
                 f"key field {name!r} cannot be updated", code=ERR_INVALID_MODEL, field=f.attribute_name
@@ -389,7 +394,7 @@ def build_update(
         suffix = field_suffix(codec, f)
         placeholder_name = f"#d_{suffix}"
         parts.names[placeholder_name] = f.attribute_name
-        if value is None or (f.omitempty and is_empty(value)):
+        if value is None or (f.omitempty and is_empty(value)) or (f.sparse and is_missing_index_key(value)):
             removes.append(placeholder_name)
             continue
         placeholder_value = f":d_{suffix}"

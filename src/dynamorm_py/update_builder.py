@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from ._context import TableContext
 from ._core import Op, PreparedRequest, aws_call
@@ -15,6 +17,7 @@ from .errors import (
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
+    DynamormPyError,
     ValidationError,
 )
 from .expressions import (
@@ -32,7 +35,11 @@ if TYPE_CHECKING:
 __all__ = ["UpdateBuilder"]
 
 T = TypeVar("T")
+B = TypeVar("B", bound="UpdateBuilder[Any]")
+P = ParamSpec("P")
+R = TypeVar("R")
 
+_OPERATION = "update_builder"
 _RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
 
 
@@ -51,13 +58,37 @@ class _BuilderState:
     return_values: str = "NONE"
 
 
+def _step(method: Callable[Concatenate[B, P], R]) -> Callable[Concatenate[B, P], R]:
+    """Make a builder call all-or-nothing and stamp operation and table on the errors it raises.
+
+    A rejected call leaves the builder as it was, so no half-registered placeholder reaches the request.
+    """
+
+    @functools.wraps(method)
+    def step(self: B, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        saved = copy.deepcopy(self._state)
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            self._state = saved
+            if isinstance(exc, DynamormPyError):
+                exc.with_context(operation=_OPERATION, table=self._ctx.table_name)
+            raise
+
+    return step
+
+
 class UpdateBuilder(Generic[T]):
     """Collect update actions and conditions for one item, then ``execute()`` or ``explain()``."""
 
     def __init__(self, table: Table[T], pk: Any, sk: Any = None) -> None:
         self._table = table
         self._ctx: TableContext[T] = table._ctx
-        self._key = self._ctx.codec.encode_key(pk, sk)
+        try:
+            self._key = self._ctx.codec.encode_key(pk, sk)
+        except DynamormPyError as exc:
+            exc.with_context(operation=_OPERATION, table=self._ctx.table_name)
+            raise
         self._state = _BuilderState()
 
     # helpers ---------------------------------------------------------------------------------------
@@ -93,17 +124,20 @@ class UpdateBuilder(Generic[T]):
 
     # update actions --------------------------------------------------------------------------------
 
+    @_step
     def set(self, field_name: str, value: Any) -> UpdateBuilder[T]:
         f, name = self._field(field_name)
         self._state.sets.append(f"{name} = {self._value(f, self._encoded(f, value))}")
         return self
 
+    @_step
     def set_if_not_exists(self, field_name: str, _value: Any, default_value: Any) -> UpdateBuilder[T]:
         f, name = self._field(field_name)
         placeholder = self._value(f, self._encoded(f, default_value))
         self._state.sets.append(f"{name} = if_not_exists({name}, {placeholder})")
         return self
 
+    @_step
     def add(self, field_name: str, value: Any) -> UpdateBuilder[T]:
         f, name = self._field(field_name, queryable=True, what="ADD")
         if f.definition.set:
@@ -124,11 +158,13 @@ class UpdateBuilder(Generic[T]):
     def decrement(self, field_name: str) -> UpdateBuilder[T]:
         return self.add(field_name, -1)
 
+    @_step
     def remove(self, field_name: str) -> UpdateBuilder[T]:
         _, name = self._field(field_name)
         self._state.removes.append(name)
         return self
 
+    @_step
     def delete(self, field_name: str, value: Any) -> UpdateBuilder[T]:
         f, name = self._field(field_name, queryable=True, what="DELETE")
         if not f.definition.set:
@@ -145,10 +181,17 @@ class UpdateBuilder(Generic[T]):
     def _list_field(self, field_name: str) -> tuple[FieldCodec, str]:
         f, name = self._field(field_name, queryable=True, what="a list operation")
         d = f.definition
-        if d.set or d.json or d.binary or f.converter is not None:
+        if (
+            d.set
+            or d.json
+            or d.binary
+            or f.converter is not None
+            or self._ctx.model.attribute_type(f.attribute_name) != "L"
+        ):
             raise ValidationError(f"{field_name!r} is not a plain list field", code=ERR_INVALID_OPERATOR)
         return f, name
 
+    @_step
     def append_to_list(self, field_name: str, values: list[Any]) -> UpdateBuilder[T]:
         f, name = self._list_field(field_name)
         if not isinstance(values, list):
@@ -157,6 +200,7 @@ class UpdateBuilder(Generic[T]):
         self._state.sets.append(f"{name} = list_append({name}, {placeholder})")
         return self
 
+    @_step
     def prepend_to_list(self, field_name: str, values: list[Any]) -> UpdateBuilder[T]:
         f, name = self._list_field(field_name)
         if not isinstance(values, list):
@@ -171,11 +215,13 @@ class UpdateBuilder(Generic[T]):
             raise ValidationError("a list index must be a non-negative int", code=ERR_INVALID_OPERATOR)
         return index
 
+    @_step
     def remove_from_list_at(self, field_name: str, index: int) -> UpdateBuilder[T]:
         _, name = self._list_field(field_name)
         self._state.removes.append(f"{name}[{self._index(index)}]")
         return self
 
+    @_step
     def set_list_element(self, field_name: str, index: int, value: Any) -> UpdateBuilder[T]:
         _, name = self._list_field(field_name)
         position = self._index(index)
@@ -222,18 +268,23 @@ class UpdateBuilder(Generic[T]):
         self._state.conditions.append((joiner, term))
         return self
 
+    @_step
     def condition(self, field_name: str, operator: str, value: Any = None) -> UpdateBuilder[T]:
         return self._condition("AND", field_name, operator, value)
 
+    @_step
     def or_condition(self, field_name: str, operator: str, value: Any = None) -> UpdateBuilder[T]:
         return self._condition("OR", field_name, operator, value)
 
+    @_step
     def condition_exists(self, field_name: str) -> UpdateBuilder[T]:
         return self._condition("AND", field_name, "ATTRIBUTE_EXISTS", None)
 
+    @_step
     def condition_not_exists(self, field_name: str) -> UpdateBuilder[T]:
         return self._condition("AND", field_name, "ATTRIBUTE_NOT_EXISTS", None)
 
+    @_step
     def condition_version(self, current_version: int) -> UpdateBuilder[T]:
         """``version = current_version`` (no increment, as upstream)."""
         codec = self._ctx.codec
@@ -242,6 +293,7 @@ class UpdateBuilder(Generic[T]):
             raise ValidationError("the model has no version field", code=ERR_INVALID_MODEL)
         return self._condition("AND", version.python_name, "=", current_version)
 
+    @_step
     def expect_version(self, expected: int) -> UpdateBuilder[T]:
         """The full optimistic lock of ``Table.update``: condition plus ``ADD version 1``."""
         if version_field(self._ctx.codec) is None:
@@ -249,6 +301,7 @@ class UpdateBuilder(Generic[T]):
         self._state.expected_version = expected
         return self
 
+    @_step
     def return_values(self, option: str) -> UpdateBuilder[T]:
         if option not in _RETURN_VALUES:
             raise ValidationError(
@@ -261,7 +314,8 @@ class UpdateBuilder(Generic[T]):
 
     def _request(self, ctx: TableContext[T]) -> Op[dict[str, Any]]:
         state = self._state
-        parts = ExpressionParts(dict(state.parts.names), dict(state.parts.values), dict(state.parts.encrypt))
+        # Deep copies: a request (explain()'s too) shares nothing a caller could edit with the builder.
+        parts = copy.deepcopy(state.parts)
         sets, adds = list(state.sets), list(state.adds)
         if not (sets or state.removes or adds or state.deletes or state.expected_version is not None):
             raise ValidationError("no updates provided", code=ERR_INVALID_MODEL)
@@ -292,7 +346,7 @@ class UpdateBuilder(Generic[T]):
         yield from ctx.seal_values(parts.values, parts.encrypt, operation="update_builder")
         params: dict[str, Any] = {
             "TableName": ctx.table_name,
-            "Key": self._key,
+            "Key": copy.deepcopy(self._key),
             "UpdateExpression": " ".join(clauses),
         }
         add_expression_maps(params, parts, condition=condition)

@@ -251,7 +251,7 @@ def test_datetime_sort_key_is_s() -> None:
     @dataclass
     class Event:
         stream: str = dynamorm_field(roles=["pk"])
-        at: datetime = dynamorm_field(roles=["sk"])  # noqa: RUF009 - returns a dataclasses.field
+        at: datetime = dynamorm_field(roles=["sk"])
 
     request = build_create_table_request(ModelDefinition.from_dataclass(Event, table_name="events"))
 
@@ -274,9 +274,7 @@ class MoneyConverter:
 def test_converter_key_with_dynamodb_type_n_is_n() -> None:
     @dataclass
     class Price:
-        amount: Money = dynamorm_field(  # noqa: RUF009 - returns a dataclasses.field
-            roles=["pk"], converter=MoneyConverter(), dynamodb_type="N"
-        )
+        amount: Money = dynamorm_field(roles=["pk"], converter=MoneyConverter(), dynamodb_type="N")
 
     request = build_create_table_request(ModelDefinition.from_dataclass(Price, table_name="prices"))
 

@@ -1,0 +1,407 @@
+"""Condition and update expressions of the single-item operations (api.md §1.9, WF §6, §7.3, §7.4).
+
+``build_condition`` and ``build_update`` are pure functions of a model codec and arguments; these tests pin
+the exact expression strings and placeholder maps they return.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from dynamorm_py.errors import (
+    ERR_INVALID_MODEL,
+    ERR_SECURITY_VALIDATION,
+    SecurityValidationError,
+    ValidationError,
+)
+from dynamorm_py.expressions import (
+    ExpressionParts,
+    build_condition,
+    build_update,
+    field_suffix,
+    merge_caller_expression,
+)
+from dynamorm_py.model import ModelDefinition, dynamorm_field
+
+NOW_TEXT = "2026-01-02T03:04:05.000000000Z"
+
+
+@dataclass
+class User:
+    pk: str = dynamorm_field(name="PK", roles=["pk"])
+    sk: str = dynamorm_field(name="SK", roles=["sk"])
+    email_hash: str | None = None
+    nickname: str = dynamorm_field(omitempty=True, default="")
+    tags: set[str] = dynamorm_field(omitempty=True, default_factory=set)
+    created_at: datetime | None = dynamorm_field(roles=["created_at"], default=None)
+    updated_at: datetime | None = dynamorm_field(roles=["updated_at"], default=None)
+    version: int = dynamorm_field(roles=["version"], default=0)
+    ttl: int = dynamorm_field(roles=["ttl"], omitempty=True, default=0)
+
+
+USERS = ModelDefinition.from_dataclass(User, table_name="users_contract", naming="camelCase")
+
+
+@dataclass
+class Note:
+    id: str = dynamorm_field(roles=["pk"])
+    title: str = ""
+    body: str | None = None
+    labels: set[str] = field(default_factory=set)
+    score: int = 0
+
+
+NOTES = ModelDefinition.from_dataclass(Note, table_name="notes")
+
+# A py-field name outside [A-Za-z0-9_] is a valid Python identifier, so a plain dataclass can have one.
+Odd = dataclasses.make_dataclass(
+    "Odd",
+    [
+        ("id", str, dynamorm_field(roles=["pk"])),
+        ("plain", str, dataclasses.field(default="")),
+        ("naïve", str, dataclasses.field(default="")),
+    ],
+)
+ODDS: ModelDefinition[Any] = ModelDefinition.from_dataclass(Odd, table_name="odds")
+
+
+# --- build_condition ---------------------------------------------------------------------------------
+
+
+def test_condition_if_not_exists_alone_names_the_partition_key_attribute() -> None:
+    condition, parts = build_condition(USERS.codec, if_not_exists=True)
+
+    assert condition == "attribute_not_exists(#lc_pk)"
+    assert parts.names == {"#lc_pk": "PK"}
+    assert parts.values == {}
+
+
+def test_condition_if_not_exists_is_anded_after_the_caller_condition_in_parentheses() -> None:
+    condition, parts = build_condition(
+        USERS.codec,
+        if_not_exists=True,
+        condition_expression="#n <> :n",
+        expression_attribute_names={"#n": "nickname"},
+        expression_attribute_values={":n": "bob"},
+    )
+
+    assert condition == "(#n <> :n) AND (attribute_not_exists(#lc_pk))"
+    assert parts.names == {"#lc_pk": "PK", "#n": "nickname"}
+    assert parts.values == {":n": {"S": "bob"}}
+
+
+def test_condition_expected_version_compares_the_version_attribute() -> None:
+    condition, parts = build_condition(USERS.codec, expected_version=7)
+
+    assert condition == "#lc_ver = :lc_expected"
+    assert parts.names == {"#lc_ver": "version"}
+    assert parts.values == {":lc_expected": {"N": "7"}}
+
+
+def test_condition_without_anything_is_empty() -> None:
+    condition, parts = build_condition(USERS.codec)
+
+    assert condition == ""
+    assert parts == ExpressionParts()
+
+
+def test_caller_condition_alone_is_passed_through_unchanged() -> None:
+    condition, parts = build_condition(
+        NOTES.codec,
+        condition_expression="attribute_exists(#t)",
+        expression_attribute_names={"#t": "title"},
+    )
+
+    assert condition == "attribute_exists(#t)"
+    assert parts.names == {"#t": "title"}
+
+
+def test_caller_values_are_encoded_by_their_python_type() -> None:
+    _, parts = build_condition(
+        NOTES.codec,
+        condition_expression=":a = :a AND :b = :b AND :c = :c AND :d = :d",
+        expression_attribute_values={":a": 5, ":b": True, ":c": None, ":d": {"x", "y"}},
+    )
+
+    assert parts.values[":a"] == {"N": "5"}
+    assert parts.values[":b"] == {"BOOL": True}
+    assert parts.values[":c"] == {"NULL": True}
+    assert sorted(parts.values[":d"]["SS"]) == ["x", "y"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "names", "values"),
+    [
+        ({"if_not_exists": True}, {"#lc_pk": "x"}, None),
+        ({"expected_version": 1}, {"#lc_ver": "x"}, None),
+        ({"expected_version": 1}, None, {":lc_expected": 1}),
+    ],
+)
+def test_caller_placeholder_colliding_with_a_library_one_is_rejected(
+    kwargs: dict[str, Any], names: dict[str, str] | None, values: dict[str, Any] | None
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_condition(
+            USERS.codec,
+            condition_expression="attribute_exists(#x)",
+            expression_attribute_names=names,
+            expression_attribute_values=values,
+            **kwargs,
+        )
+
+    assert info.value.code == ERR_INVALID_MODEL
+    assert "collides" in str(info.value)
+
+
+def test_expected_version_on_a_model_without_version_role_is_rejected() -> None:
+    with pytest.raises(ValidationError) as info:
+        build_condition(NOTES.codec, expected_version=1)
+
+    assert info.value.code == ERR_INVALID_MODEL
+
+
+@pytest.mark.parametrize("bad", [True, "1", 1.0, None])
+def test_expected_version_must_be_an_int(bad: Any) -> None:
+    parts = ExpressionParts()
+    from dynamorm_py.expressions import version_condition
+
+    with pytest.raises(ValidationError) as info:
+        version_condition(USERS.codec, parts, bad)
+
+    assert info.value.code == ERR_INVALID_MODEL
+
+
+@pytest.mark.parametrize(
+    ("names", "values"),
+    [
+        ({"n": "nickname"}, None),
+        ({"#a-b": "nickname"}, None),
+        ({"#": "nickname"}, None),
+        (None, {"v": 1}),
+        (None, {":a.b": 1}),
+        (None, {":": 1}),
+    ],
+)
+def test_caller_placeholder_keys_must_match_the_placeholder_pattern(
+    names: dict[str, str] | None, values: dict[str, Any] | None
+) -> None:
+    with pytest.raises(SecurityValidationError) as info:
+        build_condition(
+            NOTES.codec,
+            condition_expression="attribute_exists(#t)",
+            expression_attribute_names=names,
+            expression_attribute_values=values,
+        )
+
+    assert info.value.code == ERR_SECURITY_VALIDATION
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["#a = :a; DROP TABLE x", "#a = :a -- comment", "#a = :a /* x */", "x UNION SELECT y", "eval(1)"],
+)
+def test_caller_condition_with_an_injection_pattern_is_rejected(expression: str) -> None:
+    with pytest.raises(SecurityValidationError) as info:
+        build_condition(NOTES.codec, condition_expression=expression)
+
+    assert info.value.code == ERR_SECURITY_VALIDATION
+    assert info.value.type == "InjectionAttempt"
+
+
+def test_security_off_passes_a_suspicious_caller_condition_through_unchanged() -> None:
+    condition, _ = build_condition(
+        NOTES.codec, condition_expression="#a = :a -- not checked", security=False, if_not_exists=True
+    )
+
+    assert condition == "(#a = :a -- not checked) AND (attribute_not_exists(#lc_pk))"
+
+
+def test_merge_caller_expression_keeps_library_condition_when_caller_gives_none() -> None:
+    parts = ExpressionParts()
+
+    merged = merge_caller_expression(
+        parts,
+        library_condition="#lc_ver = :lc_expected",
+        condition_expression=None,
+        expression_attribute_names=None,
+        expression_attribute_values=None,
+        security=True,
+    )
+
+    assert merged == "#lc_ver = :lc_expected"
+
+
+# --- field_suffix ------------------------------------------------------------------------------------
+
+
+def test_field_suffix_is_the_py_field_name_when_it_is_placeholder_safe() -> None:
+    codec = ODDS.codec
+
+    assert field_suffix(codec, codec.by_name["plain"]) == "plain"
+
+
+def test_field_suffix_is_the_one_based_position_when_the_name_is_not_placeholder_safe() -> None:
+    codec = ODDS.codec
+
+    assert field_suffix(codec, codec.by_name["naïve"]) == "3"
+
+
+# --- build_update ------------------------------------------------------------------------------------
+
+
+def test_update_of_a_versioned_model_sets_fields_then_updated_at_and_adds_one_to_version() -> None:
+    plan = build_update(USERS.codec, {"nickname": "bob"}, now_text=NOW_TEXT, expected_version=0)
+
+    assert plan.update_expression == "SET #d_nickname = :d_nickname, #lc_upd = :lc_now ADD #lc_ver :lc_one"
+    assert plan.condition_expression == "#lc_ver = :lc_expected"
+    assert plan.parts.names == {"#d_nickname": "nickname", "#lc_upd": "updatedAt", "#lc_ver": "version"}
+    assert plan.parts.values == {
+        ":d_nickname": {"S": "bob"},
+        ":lc_now": {"S": NOW_TEXT},
+        ":lc_expected": {"N": "0"},
+        ":lc_one": {"N": "1"},
+    }
+
+
+def test_update_removes_none_and_empty_omit_empty_values_with_clauses_in_set_remove_add_order() -> None:
+    plan = build_update(
+        USERS.codec,
+        {"email_hash": None, "nickname": "", "tags": set(), "ttl": 5},
+        now_text=NOW_TEXT,
+        expected_version=3,
+    )
+
+    assert plan.update_expression == (
+        "SET #d_ttl = :d_ttl, #lc_upd = :lc_now"
+        " REMOVE #d_email_hash, #d_nickname, #d_tags ADD #lc_ver :lc_one"
+    )
+    assert plan.parts.names["#d_email_hash"] == "emailHash"
+    assert ":d_email_hash" not in plan.parts.values
+    assert ":d_nickname" not in plan.parts.values
+    assert plan.parts.values[":d_ttl"] == {"N": "5"}
+
+
+def test_update_of_an_unversioned_model_without_updated_at_has_no_condition() -> None:
+    plan = build_update(NOTES.codec, {"title": "t", "score": 2}, now_text=NOW_TEXT, expected_version=None)
+
+    assert plan.update_expression == "SET #d_title = :d_title, #d_score = :d_score"
+    assert plan.condition_expression == ""
+    assert plan.parts.names == {"#d_title": "title", "#d_score": "score"}
+    assert plan.parts.values == {":d_title": {"S": "t"}, ":d_score": {"N": "2"}}
+
+
+def test_update_that_only_removes_renders_only_remove() -> None:
+    plan = build_update(NOTES.codec, {"body": None}, now_text=NOW_TEXT, expected_version=None)
+
+    assert plan.update_expression == "REMOVE #d_body"
+    assert plan.parts.values == {}
+
+
+def test_update_of_an_empty_set_without_omit_empty_sets_null() -> None:
+    plan = build_update(NOTES.codec, {"labels": []}, now_text=NOW_TEXT, expected_version=None)
+
+    assert plan.update_expression == "SET #d_labels = :d_labels"
+    assert plan.parts.values == {":d_labels": {"NULL": True}}
+
+
+def test_update_placeholders_of_a_non_identifier_field_use_its_position() -> None:
+    # The field-name validator only admits ASCII identifiers, so such a field is reachable with it off.
+    plan = build_update(
+        ODDS.codec, {"naïve": "x", "plain": "y"}, now_text=NOW_TEXT, expected_version=None, security=False
+    )
+
+    assert plan.update_expression == "SET #d_3 = :d_3, #d_plain = :d_plain"
+    assert plan.parts.names == {"#d_3": "naïve", "#d_plain": "plain"}
+    assert plan.parts.values == {":d_3": {"S": "x"}, ":d_plain": {"S": "y"}}
+
+
+def test_update_ands_the_version_condition_after_the_caller_condition() -> None:
+    plan = build_update(
+        USERS.codec,
+        {"nickname": "bob"},
+        now_text=NOW_TEXT,
+        expected_version=2,
+        condition_expression="attribute_exists(#e)",
+        expression_attribute_names={"#e": "emailHash"},
+    )
+
+    assert plan.condition_expression == "(attribute_exists(#e)) AND (#lc_ver = :lc_expected)"
+    assert plan.parts.names["#e"] == "emailHash"
+
+
+@pytest.mark.parametrize(
+    ("updates", "expected_version", "message"),
+    [
+        ({}, 0, "no updates provided"),
+        ({"pk": "x"}, 0, "key field"),
+        ({"sk": "x"}, 0, "key field"),
+        ({"missing": 1}, 0, "unknown field"),
+        ({"created_at": None}, 0, "lifecycle field"),
+        ({"updated_at": None}, 0, "lifecycle field"),
+        ({"version": 3}, 0, "lifecycle field"),
+        ({"nickname": "x"}, None, "expected_version"),
+    ],
+)
+def test_update_rejects_bad_updates_with_invalid_model(
+    updates: dict[str, Any], expected_version: int | None, message: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_update(USERS.codec, updates, now_text=NOW_TEXT, expected_version=expected_version)
+
+    assert info.value.code == ERR_INVALID_MODEL
+    assert message in str(info.value)
+
+
+def test_update_with_expected_version_on_an_unversioned_model_is_rejected() -> None:
+    with pytest.raises(ValidationError) as info:
+        build_update(NOTES.codec, {"title": "t"}, now_text=NOW_TEXT, expected_version=1)
+
+    assert info.value.code == ERR_INVALID_MODEL
+
+
+@pytest.mark.parametrize(
+    ("names", "values"),
+    [
+        ({"#d_nickname": "x"}, None),
+        ({"#lc_upd": "x"}, None),
+        ({"#lc_ver": "x"}, None),
+        (None, {":d_nickname": 1}),
+        (None, {":lc_now": 1}),
+        (None, {":lc_expected": 1}),
+        (None, {":lc_one": 1}),
+    ],
+)
+def test_update_rejects_caller_placeholders_colliding_with_generated_ones(
+    names: dict[str, str] | None, values: dict[str, Any] | None
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_update(
+            USERS.codec,
+            {"nickname": "bob"},
+            now_text=NOW_TEXT,
+            expected_version=0,
+            condition_expression="attribute_exists(#x)",
+            expression_attribute_names=names,
+            expression_attribute_values=values,
+        )
+
+    assert info.value.code == ERR_INVALID_MODEL
+
+
+def test_update_field_names_go_through_the_security_validator() -> None:
+    with pytest.raises(SecurityValidationError):
+        build_update(NOTES.codec, {"title; drop": "x"}, now_text=NOW_TEXT, expected_version=None)
+
+
+def test_update_with_security_off_still_rejects_an_unknown_field() -> None:
+    with pytest.raises(ValidationError) as info:
+        build_update(
+            NOTES.codec, {"title; drop": "x"}, now_text=NOW_TEXT, expected_version=None, security=False
+        )
+
+    assert info.value.code == ERR_INVALID_MODEL
