@@ -13,6 +13,7 @@ import dynamorm_py
 EXPECTED_ALL = {
     # errors
     "AwsError",
+    "BatchInterruptedError",
     "BatchRetryExceededError",
     "CancellationReason",
     "ConditionFailedError",
@@ -52,6 +53,17 @@ EXPECTED_ALL = {
     "delete_table",
     "describe_table",
     "ensure_table",
+    # optimizer
+    "QueryOptimizer",
+    "QueryPlan",
+    "QueryShape",
+    "ScanShape",
+    # streams
+    "StreamRecord",
+    "parse_stream_event",
+    "parse_stream_record",
+    "unmarshal_stream_image",
+    "unmarshal_stream_record",
     # validation
     "MaxExpressionLength",
     "MaxFieldNameLength",
@@ -81,6 +93,7 @@ SUBMODULE_NAMES = {
         "SecurityValidationError",
         "UnsupportedTypeError",
         "BatchRetryExceededError",
+        "BatchInterruptedError",
         "TransactionCanceledError",
         "EncryptionNotConfiguredError",
         "AwsError",
@@ -148,6 +161,21 @@ SUBMODULE_NAMES = {
         "validate_expression",
         "validate_table_name",
         "validate_index_name",
+    ],
+    "dynamorm_py.streams": [
+        "unmarshal_stream_image",
+        "unmarshal_stream_record",
+        "StreamRecord",
+        "parse_stream_record",
+        "parse_stream_event",
+    ],
+    "dynamorm_py.optimizer": [
+        "QueryOperation",
+        "IndexType",
+        "QueryOptimizer",
+        "QueryPlan",
+        "QueryShape",
+        "ScanShape",
     ],
     "dynamorm_py.local": ["LocalDynamoDB", "local_dynamodb"],
 }

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __repo_version__, __version__
 from .errors import (
     AwsError,
+    BatchInterruptedError,
     BatchRetryExceededError,
     CancellationReason,
     ConditionFailedError,
@@ -45,7 +46,15 @@ from .transaction import (
 
 if TYPE_CHECKING:
     from ._core import PreparedRequest
+    from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
+    from .streams import (
+        StreamRecord,
+        parse_stream_event,
+        parse_stream_record,
+        unmarshal_stream_image,
+        unmarshal_stream_record,
+    )
     from .table import Table
     from .validation import (
         MaxExpressionLength,
@@ -66,6 +75,10 @@ if TYPE_CHECKING:
 _LAZY = {
     "Table": "table",
     "PreparedRequest": "_core",
+    "QueryOptimizer": "optimizer",
+    "QueryPlan": "optimizer",
+    "QueryShape": "optimizer",
+    "ScanShape": "optimizer",
     "build_create_table_request": "schema",
     "create_table": "schema",
     "ensure_table": "schema",
@@ -83,11 +96,17 @@ _LAZY = {
     "validate_expression": "validation",
     "validate_table_name": "validation",
     "validate_index_name": "validation",
+    "StreamRecord": "streams",
+    "parse_stream_record": "streams",
+    "parse_stream_event": "streams",
+    "unmarshal_stream_image": "streams",
+    "unmarshal_stream_record": "streams",
 }
 
 __all__ = [
     "AttributeConverter",
     "AwsError",
+    "BatchInterruptedError",
     "BatchRetryExceededError",
     "CancellationReason",
     "ConditionFailedError",
@@ -108,8 +127,13 @@ __all__ = [
     "Page",
     "PreparedRequest",
     "Projection",
+    "QueryOptimizer",
+    "QueryPlan",
+    "QueryShape",
+    "ScanShape",
     "SecurityValidationError",
     "SortKeyCondition",
+    "StreamRecord",
     "Table",
     "TableNotFoundError",
     "TransactConditionCheck",
@@ -130,6 +154,10 @@ __all__ = [
     "ensure_table",
     "gsi",
     "lsi",
+    "parse_stream_event",
+    "parse_stream_record",
+    "unmarshal_stream_image",
+    "unmarshal_stream_record",
     "validate_expression",
     "validate_field_name",
     "validate_index_name",

@@ -12,6 +12,7 @@
         │   ├── SecurityValidationError         ErrSecurityValidation
         │   └── UnsupportedTypeError (also TypeError)   ErrUnsupportedType
         ├── BatchRetryExceededError             ErrBatchOperationFailed
+        │   └── BatchInterruptedError           ErrBatchOperationFailed
         ├── TransactionCanceledError            ErrTransactionFailed
         ├── EncryptionNotConfiguredError        ErrEncryptionNotConfigured
         └── AwsError                            .code = the AWS error code
@@ -33,6 +34,7 @@ from typing import Any
 
 __all__ = [
     "AwsError",
+    "BatchInterruptedError",
     "BatchRetryExceededError",
     "CancellationReason",
     "ConditionFailedError",
@@ -218,6 +220,41 @@ class BatchRetryExceededError(DynamormPyError):
         self.unprocessed_deletes: tuple[Any, ...] = tuple(unprocessed_deletes)
         self.unprocessed_keys: tuple[Any, ...] = tuple(unprocessed_keys)
         self.results: tuple[Any, ...] = tuple(results)
+
+
+class BatchInterruptedError(BatchRetryExceededError):
+    """A batch stopped part-way by an error other than exhausted retries (that error is ``__cause__``).
+
+    It carries the same leftovers as its base class, so ``except BatchRetryExceededError`` never loses a
+    write; ``reason`` names the interrupting error by its code (never its message).
+    """
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        reason: str,
+        unprocessed_count: int,
+        unprocessed: Sequence[Any] = (),
+        unprocessed_puts: Sequence[Any] = (),
+        unprocessed_deletes: Sequence[Any] = (),
+        unprocessed_keys: Sequence[Any] = (),
+        results: Sequence[Any] = (),
+        table: str | None = None,
+    ) -> None:
+        super().__init__(
+            operation=operation,
+            unprocessed_count=unprocessed_count,
+            unprocessed=unprocessed,
+            unprocessed_puts=unprocessed_puts,
+            unprocessed_deletes=unprocessed_deletes,
+            unprocessed_keys=unprocessed_keys,
+            results=results,
+            table=table,
+        )
+        self.reason = reason
+        self.message = f"{operation}: interrupted by {reason} (unprocessed={unprocessed_count})"
+        self.args = (self.message,)
 
 
 class TransactionCanceledError(DynamormPyError):

@@ -4,19 +4,55 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._context import TableContext, contextualized
 from ._core import Op, PreparedRequest, run_explain, run_sync
 from ._crud import delete_op, get_op, put_op, update_item_op, update_op
+from ._query import (
+    PageWalker,
+    QueryArgs,
+    RetryPolicy,
+    ScanArgs,
+    all_items_op,
+    computed,
+    count_op,
+    describe_query,
+    describe_scan,
+    page_op,
+    page_with_retry_op,
+    segment_plan,
+    walker_op,
+)
+from .batch import (
+    Backoff,
+    ChunkResult,
+    WriteChunk,
+    WriteSource,
+    batch_get_op,
+    batch_write_op,
+    check_max_retries,
+    make_backoff,
+    write_chunk_op,
+    write_failure,
+)
 from .cursor import normalize_signing_keys
-from .errors import EncryptionNotConfiguredError, ValidationError
+from .errors import ERR_INVALID_OPERATOR, DynamormPyError, EncryptionNotConfiguredError, ValidationError
 from .model import ModelDefinition
+from .transact import transact_get_op, transact_write_op
+from .transaction import TransactWriteAction
 from .validation import validate_table_name
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .optimizer import QueryShape, ScanShape
+    from .query import FilterExpression, Page, SortKeyCondition
+    from .streams import StreamRecord
     from .update_builder import UpdateBuilder
 
 __all__ = ["Table"]
@@ -245,6 +281,537 @@ class Table(Generic[T]):
 
         return UpdateBuilder(self, pk, sk)
 
+    # streams ---------------------------------------------------------------------------------------
+
+    def parse_stream_record(self, record: Mapping[str, Any]) -> StreamRecord[T]:
+        """Decode one stream record (Lambda or GetRecords shape) with this table's model, KMS key, KMS
+        client and data-key cache; encrypted attributes are decrypted like on a ``get``."""
+        from .streams import stream_record_op
+
+        return self._run(stream_record_op(self._ctx, record), "parse_stream_record", sleep=None)
+
+    def parse_stream_event(self, event: Mapping[str, Any]) -> list[StreamRecord[T]]:
+        """Decode every record of a Lambda stream event ``{"Records": [...]}``, in order."""
+        from .streams import stream_event_op
+
+        return self._run(stream_event_op(self._ctx, event), "parse_stream_event", sleep=None)
+
+    # queries and scans -----------------------------------------------------------------------------
+
+    def query(
+        self,
+        partition: Any,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        scan_forward: bool = True,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+    ) -> Page[T]:
+        """One Query page; its ``next_cursor`` continues the query (``None`` on the last page)."""
+        args = QueryArgs(
+            partition,
+            sort=sort,
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            scan_forward=scan_forward,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        return self._run(page_op(self._ctx, args, op_name="query"), "query")
+
+    def query_all(
+        self,
+        partition: Any,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        scan_forward: bool = True,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+    ) -> list[T]:
+        """Every item of the query, following cursors to the last page (``limit`` is the page size)."""
+        args = QueryArgs(
+            partition,
+            sort=sort,
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            scan_forward=scan_forward,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        return self._run(all_items_op(self._ctx, args, op_name="query_all"), "query_all")
+
+    def iter_query(
+        self,
+        partition: Any,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        scan_forward: bool = True,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+    ) -> Iterator[T]:
+        """The query's items, lazily: a page is fetched only when the previous one is used up.
+
+        The arguments are checked now; nothing is sent before the first item is asked for.
+        """
+        args = QueryArgs(
+            partition,
+            sort=sort,
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            scan_forward=scan_forward,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        walker = self._run(walker_op(self._ctx, args, op_name="iter_query"), "iter_query")
+        return self._iterate(walker, "iter_query")
+
+    def query_with_retry(
+        self,
+        partition: Any,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        scan_forward: bool = True,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        max_retries: int = 5,
+        initial_delay_seconds: float = 0.1,
+        max_delay_seconds: float = 5.0,
+        backoff_factor: float = 2.0,
+        retry_on_empty: bool = True,
+        retry_on_error: bool = True,
+        verify: Callable[[Page[T]], bool] | None = None,
+        sleep: Callable[[float], None] | None = time.sleep,
+    ) -> Page[T]:
+        """``query`` retried until ``verify(page)`` holds (by default: until a page is not empty)."""
+        args = QueryArgs(
+            partition,
+            sort=sort,
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            scan_forward=scan_forward,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        policy = RetryPolicy(
+            max_retries=max_retries,
+            initial_delay_seconds=initial_delay_seconds,
+            max_delay_seconds=max_delay_seconds,
+            backoff_factor=backoff_factor,
+            retry_on_empty=retry_on_empty,
+            retry_on_error=retry_on_error,
+            verify=verify,
+        )
+        op = page_with_retry_op(self._ctx, args, policy, op_name="query_with_retry")
+        return self._run(op, "query_with_retry", sleep=sleep)
+
+    def describe_query(
+        self,
+        partition: Any = None,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        scan_forward: bool = True,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+    ) -> QueryShape:
+        """The query's shape for ``QueryOptimizer``; no I/O, and a missing partition is not an error."""
+        return self._run(
+            computed(
+                lambda: describe_query(
+                    self._ctx,
+                    partition,
+                    sort=sort,
+                    index_name=index_name,
+                    scan_forward=scan_forward,
+                    consistent_read=consistent_read,
+                    projection=projection,
+                    filter=filter,
+                )
+            ),
+            "describe_query",
+        )
+
+    def scan(
+        self,
+        *,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        segment: int | None = None,
+        total_segments: int | None = None,
+    ) -> Page[T]:
+        """One Scan page (of one segment when ``segment``/``total_segments`` are given)."""
+        args = ScanArgs(
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+            segment=segment,
+            total_segments=total_segments,
+        )
+        return self._run(page_op(self._ctx, args, op_name="scan"), "scan")
+
+    def scan_all(
+        self,
+        *,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        segment: int | None = None,
+        total_segments: int | None = None,
+    ) -> list[T]:
+        """Every item of the scan, following cursors to the last page (``limit`` is the page size)."""
+        args = ScanArgs(
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+            segment=segment,
+            total_segments=total_segments,
+        )
+        return self._run(all_items_op(self._ctx, args, op_name="scan_all"), "scan_all")
+
+    def iter_scan(
+        self,
+        *,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        segment: int | None = None,
+        total_segments: int | None = None,
+    ) -> Iterator[T]:
+        """The scan's items, lazily: a page is fetched only when the previous one is used up."""
+        args = ScanArgs(
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+            segment=segment,
+            total_segments=total_segments,
+        )
+        walker = self._run(walker_op(self._ctx, args, op_name="iter_scan"), "iter_scan")
+        return self._iterate(walker, "iter_scan")
+
+    def scan_with_retry(
+        self,
+        *,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        max_retries: int = 5,
+        initial_delay_seconds: float = 0.1,
+        max_delay_seconds: float = 5.0,
+        backoff_factor: float = 2.0,
+        retry_on_empty: bool = True,
+        retry_on_error: bool = True,
+        verify: Callable[[Page[T]], bool] | None = None,
+        sleep: Callable[[float], None] | None = time.sleep,
+    ) -> Page[T]:
+        """``scan`` retried as ``query_with_retry`` retries ``query``."""
+        args = ScanArgs(
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        policy = RetryPolicy(
+            max_retries=max_retries,
+            initial_delay_seconds=initial_delay_seconds,
+            max_delay_seconds=max_delay_seconds,
+            backoff_factor=backoff_factor,
+            retry_on_empty=retry_on_empty,
+            retry_on_error=retry_on_error,
+            verify=verify,
+        )
+        op = page_with_retry_op(self._ctx, args, policy, op_name="scan_with_retry")
+        return self._run(op, "scan_with_retry", sleep=sleep)
+
+    def describe_scan(
+        self,
+        *,
+        index_name: str | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        segment: int | None = None,
+        total_segments: int | None = None,
+    ) -> ScanShape:
+        """The scan's shape for ``QueryOptimizer``; no I/O."""
+        return self._run(
+            computed(
+                lambda: describe_scan(
+                    self._ctx,
+                    index_name=index_name,
+                    consistent_read=consistent_read,
+                    projection=projection,
+                    filter=filter,
+                    segment=segment,
+                    total_segments=total_segments,
+                )
+            ),
+            "describe_scan",
+        )
+
+    def scan_all_segments(
+        self,
+        *,
+        total_segments: int,
+        index_name: str | None = None,
+        limit: int | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        max_workers: int | None = None,
+    ) -> list[T]:
+        """A parallel scan: every segment read to its end in a thread pool, results in segment order.
+
+        ``max_workers`` defaults to ``total_segments``. The first error in segment order propagates (the
+        segments not started yet are cancelled).
+        """
+        args = ScanArgs(
+            index_name=index_name,
+            limit=limit,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        operation = "scan_all_segments"
+        plan = self._run(
+            computed(
+                lambda: segment_plan(self._ctx, args, total_segments=total_segments, max_workers=max_workers)
+            ),
+            operation,
+        )
+        pool = ThreadPoolExecutor(max_workers=plan.max_workers, thread_name_prefix="dynamorm-scan")
+        try:
+            futures = [
+                pool.submit(self._run, all_items_op(self._ctx, segment, op_name=operation), operation)
+                for segment in plan.segments
+            ]
+            return [item for future in futures for item in future.result()]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def count(
+        self,
+        partition: Any = None,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        consistent_read: bool = False,
+        filter: FilterExpression | None = None,
+    ) -> int:
+        """The number of matching items (``Select=COUNT``): over a query when ``partition`` is given, else
+        over a scan, summed over every page."""
+        op = count_op(
+            self._ctx,
+            partition,
+            sort=sort,
+            index_name=index_name,
+            consistent_read=consistent_read,
+            filter=filter,
+            op_name="count",
+        )
+        return self._run(op, "count")
+
+    def _iterate(self, walker: PageWalker[T], operation: str) -> Iterator[T]:
+        while not walker.done:
+            yield from self._run(walker.next_items(), operation)
+
+    # batches and transactions ----------------------------------------------------------------------
+
+    def batch_get(
+        self,
+        keys: Sequence[Any],
+        *,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        max_retries: int = 5,
+        sleep: Callable[[float], None] | None = time.sleep,
+        rand_uniform: Callable[[float, float], float] | None = None,
+    ) -> list[T]:
+        """Read many items, 100 keys per request: duplicates removed, results in first-appearance key order,
+        missing keys absent.
+
+        Unprocessed keys and throttling are retried ``max_retries`` times per chunk with full-jitter
+        backoff (``rand_uniform(0, bound)``, default ``random.uniform``; ``sleep=None`` does not wait).
+        When the batch cannot finish, ``BatchRetryExceededError`` (or its subclass
+        ``BatchInterruptedError``) carries the keys not read and the items read (api.md §2.5).
+        """
+        op = batch_get_op(
+            self._ctx,
+            keys,
+            consistent_read=consistent_read,
+            projection=projection,
+            max_retries=max_retries,
+            backoff=make_backoff(rand_uniform),
+        )
+        return self._run(op, "batch_get", sleep=sleep)
+
+    def batch_write(
+        self,
+        *,
+        puts: Iterable[T] = (),
+        deletes: Iterable[Any] = (),
+        max_retries: int = 5,
+        sleep: Callable[[float], None] | None = time.sleep,
+        max_workers: int | None = None,
+        rand_uniform: Callable[[float, float], float] | None = None,
+    ) -> None:
+        """Put ``puts`` then delete ``deletes``, 25 requests per BatchWriteItem, lifecycle fields set with
+        one *now* for the whole call.
+
+        Duplicate keys are rejected before anything is sent. Retries as ``batch_get``; whatever is not
+        written is returned on ``BatchRetryExceededError`` / ``BatchInterruptedError`` as the very objects
+        and keys passed. ``max_workers`` > 1 sends that many chunks at a time from a thread pool.
+        """
+        backoff = make_backoff(rand_uniform)
+        if max_workers is not None and (
+            isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
+        ):
+            raise ValidationError(
+                "max_workers must be an int >= 1",
+                code=ERR_INVALID_OPERATOR,
+                operation="batch_write",
+                table=self.table_name,
+            )
+        if max_workers is None or max_workers == 1:
+            op = batch_write_op(self._ctx, puts, deletes, max_retries=max_retries, backoff=backoff)
+            self._run(op, "batch_write", sleep=sleep)
+            return
+        self._batch_write_concurrently(
+            puts, deletes, max_retries=max_retries, sleep=sleep, max_workers=max_workers, backoff=backoff
+        )
+
+    def _batch_write_concurrently(
+        self,
+        puts: Iterable[T],
+        deletes: Iterable[Any],
+        *,
+        max_retries: int,
+        sleep: Callable[[float], None] | None,
+        max_workers: int,
+        backoff: Backoff,
+    ) -> None:
+        """``batch_write`` with chunks sent from a thread pool; each chunk runs the core's chunk operation.
+
+        At most ``2 * max_workers`` chunks are built ahead, so the input is still consumed chunk by chunk;
+        after the first failure no new chunk is started, the chunks in flight finish, and the leftovers of
+        every failed chunk (in chunk order) plus everything never sent make the error.
+        """
+        ctx = self._ctx
+        try:
+            check_max_retries(max_retries)
+            source = WriteSource(ctx, puts, deletes)
+            now = ctx.read_clock()
+        except DynamormPyError as exc:
+            exc.with_context(operation="batch_write", table=self.table_name)
+            raise
+        clients = {"dynamodb": self._client, "kms": self._kms_client}
+
+        def send(chunk: WriteChunk) -> ChunkResult:
+            op = write_chunk_op(ctx, chunk, now=now, max_retries=max_retries, backoff=backoff)
+            return run_sync(op, clients=clients, sleep=sleep)
+
+        failed: list[ChunkResult] = []
+        in_flight: deque[tuple[WriteChunk, Future[ChunkResult]]] = deque()
+        more = True
+        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="dynamorm-batch") as pool:
+            while True:
+                while more and not failed and len(in_flight) < 2 * max_workers:
+                    try:
+                        chunk = source.next_chunk()
+                    except ValidationError as exc:
+                        failed.append(ChunkResult(source.chunks_handed_out, error=exc))
+                        break
+                    if chunk is None:
+                        more = False
+                    else:
+                        in_flight.append((chunk, pool.submit(send, chunk)))
+                if not in_flight:
+                    break
+                chunk, future = in_flight.popleft()
+                try:
+                    result = future.result()
+                except Exception as exc:  # not from the core (which returns its errors): keep the chunk
+                    result = ChunkResult(chunk.index, list(chunk.puts), list(chunk.deletes), exc)
+                if not result.complete:
+                    failed.append(result)
+        if failed:
+            error = write_failure(ctx, failed, source.drain())
+            raise error from error.__cause__
+
+    def transact_write(
+        self,
+        actions: Sequence[TransactWriteAction[T]],
+        *,
+        client_request_token: str | None = None,
+        max_conflict_retries: int = 0,
+        sleep: Callable[[float], None] | None = time.sleep,
+    ) -> None:
+        """One TransactWriteItems call of 1-100 actions on this table (api.md §2.7, wire-format.md §8.4).
+
+        A cancellation raises ``ConditionFailedError`` (any condition failed) or ``TransactionCanceledError``,
+        both with one ``CancellationReason`` per action. Pure ``TransactionConflict`` cancellations are
+        retried ``max_conflict_retries`` times with the same ``ClientRequestToken`` (default: a fresh UUID4).
+        """
+        op = transact_write_op(
+            self._ctx,
+            actions,
+            client_request_token=client_request_token,
+            max_conflict_retries=max_conflict_retries,
+        )
+        self._run(op, "transact_write", sleep=sleep)
+
+    def transact_get(self, keys: Sequence[Any], *, projection: Sequence[str] | None = None) -> list[T | None]:
+        """One TransactGetItems call of 1-100 keys: results in key order, ``None`` for a missing item."""
+        return self._run(transact_get_op(self._ctx, keys, projection=projection), "transact_get")
+
 
 class Explain(Generic[T]):
     """``table.explain``: the exact requests operations would send, without I/O (api.md §3.7)."""
@@ -283,3 +850,37 @@ class Explain(Generic[T]):
 
     def update_item(self, item: T, fields: Sequence[str] | None = None, **kwargs: Any) -> PreparedRequest:
         return self._one(lambda ctx: update_item_op(ctx, item, fields, **kwargs), "update_item")
+
+    def query(self, partition: Any, **kwargs: Any) -> PreparedRequest:
+        return self._one(lambda ctx: page_op(ctx, QueryArgs(partition, **kwargs), op_name="query"), "query")
+
+    def scan(self, **kwargs: Any) -> PreparedRequest:
+        return self._one(lambda ctx: page_op(ctx, ScanArgs(**kwargs), op_name="scan"), "scan")
+
+    def batch_get(
+        self, keys: Sequence[Any], *, consistent_read: bool = False, projection: Sequence[str] | None = None
+    ) -> list[PreparedRequest]:
+        """One BatchGetItem request per chunk of 100 distinct keys (first attempt)."""
+        return self._all(
+            lambda ctx: batch_get_op(ctx, keys, consistent_read=consistent_read, projection=projection),
+            "batch_get",
+        )
+
+    def batch_write(self, *, puts: Iterable[T] = (), deletes: Iterable[Any] = ()) -> list[PreparedRequest]:
+        """One BatchWriteItem request per chunk of 25 (first attempt)."""
+        return self._all(lambda ctx: batch_write_op(ctx, puts, deletes), "batch_write")
+
+    def transact_write(
+        self, actions: Sequence[TransactWriteAction[T]], *, client_request_token: str | None = None
+    ) -> PreparedRequest:
+        """The TransactWriteItems request (a fresh token is generated when none is given)."""
+        return self._one(
+            lambda ctx: transact_write_op(ctx, actions, client_request_token=client_request_token),
+            "transact_write",
+        )
+
+    def transact_get(
+        self, keys: Sequence[Any], *, projection: Sequence[str] | None = None
+    ) -> PreparedRequest:
+        """The TransactGetItems request."""
+        return self._one(lambda ctx: transact_get_op(ctx, keys, projection=projection), "transact_get")

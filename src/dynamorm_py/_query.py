@@ -1,0 +1,693 @@
+"""Query and scan as sans-I/O operations: request builders, pages, full walks, counts, retries and shapes.
+
+The builders are pure: they check every rule of api.md §1.3 and WF §8.2 and return the exact kwargs of
+``client.query`` / ``client.scan`` (api.md §1.9), so a bad input fails before any call. The operations yield
+one ``query``/``scan`` call per page; :class:`PageWalker` follows ``LastEvaluatedKey`` one page at a time, so
+the drivers can either collect every page (``query_all``) or fetch lazily (``iter_query``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Generic, Literal, TypeVar
+
+from ._context import TableContext
+from ._core import Op, Sleep, aws_call
+from .codec import AV, FieldCodec, ModelCodec
+from .cursor import issue_cursor, resolve_cursor, validate_cursor_for_request
+from .errors import (
+    ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
+    ERR_INDEX_NOT_FOUND,
+    ERR_INVALID_OPERATOR,
+    ERR_MISSING_PRIMARY_KEY,
+    ERR_RETRY_EXHAUSTED,
+    ValidationError,
+)
+from .expressions import ExpressionParts, build_filter, build_projection
+from .model import IndexDefinition
+from .optimizer import IndexType, QueryShape, ScanShape
+from .query import FilterCondition, FilterExpression, FilterGroup, Page, SortKeyCondition
+from .validation import validate_index_name
+
+__all__ = [
+    "MAX_TOTAL_SEGMENTS",
+    "KeySchema",
+    "PageWalker",
+    "QueryArgs",
+    "ReadRequest",
+    "RetryPolicy",
+    "ScanArgs",
+    "SegmentPlan",
+    "all_items_op",
+    "build_count_request",
+    "build_query_request",
+    "build_scan_request",
+    "computed",
+    "count_op",
+    "describe_query",
+    "describe_scan",
+    "page_op",
+    "page_with_retry_op",
+    "read_request",
+    "resolve_key_schema",
+    "segment_plan",
+    "walker_op",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+ReadOperation = Literal["query", "scan"]
+
+MAX_TOTAL_SEGMENTS = 1_000_000
+# Sort-key operators (WF §6; the words case-insensitive) -> how they render.
+_SORT_OPERATORS = {
+    "=": "=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+    "between": "BETWEEN",
+    "begins_with": "BEGINS_WITH",
+}
+
+
+def _invalid_operator(message: str) -> ValidationError:
+    return ValidationError(message, code=ERR_INVALID_OPERATOR)
+
+
+# --- arguments ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryArgs:
+    """The arguments of ``Table.query`` (and of every query-based operation)."""
+
+    partition: Any
+    sort: SortKeyCondition | None = None
+    index_name: str | None = None
+    limit: int | None = None
+    cursor: str | None = None
+    scan_forward: bool = True
+    consistent_read: bool = False
+    projection: Sequence[str] | None = None
+    filter: FilterExpression | None = None
+
+
+@dataclass(frozen=True)
+class ScanArgs:
+    """The arguments of ``Table.scan`` (and of every scan-based operation)."""
+
+    index_name: str | None = None
+    limit: int | None = None
+    cursor: str | None = None
+    consistent_read: bool = False
+    projection: Sequence[str] | None = None
+    filter: FilterExpression | None = None
+    segment: int | None = None
+    total_segments: int | None = None
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """A built request: the client method, its kwargs, and what a cursor issued from its pages carries."""
+
+    operation: ReadOperation
+    params: dict[str, Any]
+    index_name: str | None
+    sort: str | None
+
+
+# --- key schema -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeySchema:
+    """The keys a request reads through: the table's, or those of one of its indexes."""
+
+    index: IndexDefinition | None
+    partition: FieldCodec
+    sort: FieldCodec | None
+
+    @property
+    def index_name(self) -> str | None:
+        return self.index.name if self.index is not None else None
+
+    @property
+    def index_type(self) -> IndexType:
+        if self.index is None:
+            return "TABLE"
+        return "GSI" if self.index.type == "GSI" else "LSI"
+
+
+def resolve_key_schema(ctx: TableContext[Any], index_name: str | None) -> KeySchema:
+    """The table's keys (``index_name`` None or ``""``) or the named index's; unknown -> ErrIndexNotFound."""
+    codec = ctx.codec
+    if index_name is None:
+        return KeySchema(None, codec.pk, codec.sk)
+    if ctx.security:
+        validate_index_name(index_name)
+    if index_name == "":
+        return KeySchema(None, codec.pk, codec.sk)
+    index = ctx.model.index(index_name) if isinstance(index_name, str) else None
+    if index is None:
+        raise ValidationError(f"unknown index {index_name!r}", code=ERR_INDEX_NOT_FOUND)
+    sort = codec.by_attribute[index.sort] if index.sort is not None else None
+    return KeySchema(index, codec.by_attribute[index.partition], sort)
+
+
+# --- request builders -----------------------------------------------------------------------------------
+
+
+def _check_read_options(schema: KeySchema, *, consistent_read: bool, limit: int | None) -> None:
+    if consistent_read and schema.index_type == "GSI":
+        raise _invalid_operator("consistent reads are not supported on a global secondary index")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+        raise _invalid_operator("limit must be a positive int")
+
+
+def _key_value(codec: ModelCodec, f: FieldCodec, value: Any) -> AV:
+    if f.encrypted:
+        raise ValidationError(
+            f"encrypted field {f.python_name!r} cannot be used in a key condition",
+            code=ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
+            field=f.attribute_name,
+        )
+    return codec.encode_key_value(f, value)
+
+
+def _key_condition(
+    codec: ModelCodec, schema: KeySchema, partition: Any, sort: SortKeyCondition | None
+) -> tuple[str, dict[str, str], dict[str, AV]]:
+    """``#pk = :pk`` plus the sort-key term, with their placeholder maps (api.md §1.9)."""
+    if partition is None:
+        raise ValidationError(
+            "a query needs a partition key value",
+            code=ERR_MISSING_PRIMARY_KEY,
+            field=schema.partition.attribute_name,
+        )
+    names = {"#pk": schema.partition.attribute_name}
+    values = {":pk": _key_value(codec, schema.partition, partition)}
+    if sort is None:
+        return "#pk = :pk", names, values
+    if not isinstance(sort, SortKeyCondition):
+        raise _invalid_operator("sort must be a SortKeyCondition")
+    if schema.sort is None:
+        where = f"index {schema.index_name!r}" if schema.index is not None else "the table"
+        raise _invalid_operator(f"{where} has no sort key: a sort condition cannot be used")
+    op = _SORT_OPERATORS.get(sort.op.strip().lower()) if isinstance(sort.op, str) else None
+    if op is None:
+        raise _invalid_operator(f"unknown sort key operator {sort.op!r}")
+    operands = tuple(sort.values) if isinstance(sort.values, (tuple, list)) else (sort.values,)
+    expected = 2 if op == "BETWEEN" else 1
+    if len(operands) != expected:
+        raise _invalid_operator(f"sort key operator {sort.op} takes {expected} value(s)")
+    names["#sk"] = schema.sort.attribute_name
+    if op == "BETWEEN":
+        values[":sk1"] = _key_value(codec, schema.sort, operands[0])
+        values[":sk2"] = _key_value(codec, schema.sort, operands[1])
+        return "#pk = :pk AND #sk BETWEEN :sk1 AND :sk2", names, values
+    values[":sk"] = _key_value(codec, schema.sort, operands[0])
+    if op == "BEGINS_WITH":
+        return "#pk = :pk AND begins_with(#sk, :sk)", names, values
+    return f"#pk = :pk AND #sk {op} :sk", names, values
+
+
+def _start_key(
+    ctx: TableContext[Any], cursor: str | None, *, index_name: str | None, scan_forward: bool | None
+) -> dict[str, Any] | None:
+    if cursor is None:
+        return None
+    decoded = resolve_cursor(
+        cursor,
+        table_name=ctx.table_name,
+        signing_keys=ctx.signing_keys,
+        accept_unsigned=ctx.accept_unsigned_cursors,
+    )
+    validate_cursor_for_request(decoded, index_name=index_name, scan_forward=scan_forward)
+    return decoded.last_key
+
+
+def _add_read_options(
+    ctx: TableContext[Any],
+    params: dict[str, Any],
+    names: dict[str, str],
+    values: dict[str, AV],
+    *,
+    schema: KeySchema,
+    limit: int | None,
+    start_key: dict[str, Any] | None,
+    projection: Sequence[str] | None,
+    filter: FilterExpression | None,
+) -> None:
+    """The optional members shared by query and scan, in api.md §1.9 order, only when non-empty."""
+    codec = ctx.codec
+    projection_expression, projection_names = (
+        build_projection(codec, projection, security=ctx.security) if projection else ("", {})
+    )
+    filter_expression, filter_parts = (
+        build_filter(codec, filter, security=ctx.security) if filter is not None else ("", ExpressionParts())
+    )
+    if schema.index is not None:
+        params["IndexName"] = schema.index.name
+    if limit is not None:
+        params["Limit"] = limit
+    if start_key is not None:
+        params["ExclusiveStartKey"] = start_key
+    if projection_expression:
+        params["ProjectionExpression"] = projection_expression
+        names.update(projection_names)
+    if filter_expression:
+        params["FilterExpression"] = filter_expression
+        _merge_parts(names, values, filter_parts)
+
+
+def _merge_parts(names: dict[str, str], values: dict[str, AV], parts: ExpressionParts) -> None:
+    names.update(parts.names)
+    values.update(parts.values)
+
+
+def _query_request(ctx: TableContext[Any], args: QueryArgs) -> ReadRequest:
+    schema = resolve_key_schema(ctx, args.index_name)
+    consistent_read = bool(args.consistent_read)
+    scan_forward = bool(args.scan_forward)
+    _check_read_options(schema, consistent_read=consistent_read, limit=args.limit)
+    key_condition, names, values = _key_condition(ctx.codec, schema, args.partition, args.sort)
+    start_key = _start_key(ctx, args.cursor, index_name=schema.index_name, scan_forward=scan_forward)
+    params: dict[str, Any] = {
+        "TableName": ctx.table_name,
+        "KeyConditionExpression": key_condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": scan_forward,
+        "ConsistentRead": consistent_read,
+    }
+    _add_read_options(
+        ctx,
+        params,
+        names,
+        values,
+        schema=schema,
+        limit=args.limit,
+        start_key=start_key,
+        projection=args.projection,
+        filter=args.filter,
+    )
+    return ReadRequest("query", params, schema.index_name, "ASC" if scan_forward else "DESC")
+
+
+def _check_segments(segment: int | None, total_segments: int | None) -> None:
+    if segment is None and total_segments is None:
+        return
+    if segment is None or total_segments is None:
+        raise _invalid_operator("segment and total_segments must be given together")
+    for value in (segment, total_segments):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _invalid_operator("segment and total_segments must be ints")
+    if not 1 <= total_segments <= MAX_TOTAL_SEGMENTS:
+        raise _invalid_operator(f"total_segments must be between 1 and {MAX_TOTAL_SEGMENTS}")
+    if not 0 <= segment < total_segments:
+        raise _invalid_operator("segment must be between 0 and total_segments - 1")
+
+
+def _scan_request(ctx: TableContext[Any], args: ScanArgs) -> ReadRequest:
+    schema = resolve_key_schema(ctx, args.index_name)
+    consistent_read = bool(args.consistent_read)
+    _check_read_options(schema, consistent_read=consistent_read, limit=args.limit)
+    _check_segments(args.segment, args.total_segments)
+    start_key = _start_key(ctx, args.cursor, index_name=schema.index_name, scan_forward=None)
+    params: dict[str, Any] = {"TableName": ctx.table_name, "ConsistentRead": consistent_read}
+    names: dict[str, str] = {}
+    values: dict[str, AV] = {}
+    _add_read_options(
+        ctx,
+        params,
+        names,
+        values,
+        schema=schema,
+        limit=args.limit,
+        start_key=start_key,
+        projection=args.projection,
+        filter=args.filter,
+    )
+    if args.segment is not None and args.total_segments is not None:
+        params["Segment"] = args.segment
+        params["TotalSegments"] = args.total_segments
+    if names:
+        params["ExpressionAttributeNames"] = names
+    if values:
+        params["ExpressionAttributeValues"] = values
+    return ReadRequest("scan", params, schema.index_name, None)
+
+
+def read_request(ctx: TableContext[Any], args: QueryArgs | ScanArgs) -> ReadRequest:
+    """Check ``args`` and build the request of its first page."""
+    if isinstance(args, QueryArgs):
+        return _query_request(ctx, args)
+    return _scan_request(ctx, args)
+
+
+def build_query_request(
+    ctx: TableContext[Any],
+    partition: Any,
+    *,
+    sort: SortKeyCondition | None = None,
+    index_name: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    scan_forward: bool = True,
+    consistent_read: bool = False,
+    projection: Sequence[str] | None = None,
+    filter: FilterExpression | None = None,
+) -> dict[str, Any]:
+    """The exact kwargs of ``client.query`` for ``Table.query`` with these arguments."""
+    args = QueryArgs(
+        partition,
+        sort=sort,
+        index_name=index_name,
+        limit=limit,
+        cursor=cursor,
+        scan_forward=scan_forward,
+        consistent_read=consistent_read,
+        projection=projection,
+        filter=filter,
+    )
+    return _query_request(ctx, args).params
+
+
+def build_scan_request(
+    ctx: TableContext[Any],
+    *,
+    index_name: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    consistent_read: bool = False,
+    projection: Sequence[str] | None = None,
+    filter: FilterExpression | None = None,
+    segment: int | None = None,
+    total_segments: int | None = None,
+) -> dict[str, Any]:
+    """The exact kwargs of ``client.scan`` for ``Table.scan`` with these arguments."""
+    args = ScanArgs(
+        index_name=index_name,
+        limit=limit,
+        cursor=cursor,
+        consistent_read=consistent_read,
+        projection=projection,
+        filter=filter,
+        segment=segment,
+        total_segments=total_segments,
+    )
+    return _scan_request(ctx, args).params
+
+
+def build_count_request(
+    ctx: TableContext[Any],
+    partition: Any = None,
+    *,
+    sort: SortKeyCondition | None = None,
+    index_name: str | None = None,
+    consistent_read: bool = False,
+    filter: FilterExpression | None = None,
+) -> ReadRequest:
+    """``Select=COUNT`` over a query when ``partition`` is given, else over a scan."""
+    args: QueryArgs | ScanArgs
+    if partition is not None:
+        args = QueryArgs(
+            partition, sort=sort, index_name=index_name, consistent_read=consistent_read, filter=filter
+        )
+    elif sort is not None:
+        raise ValidationError("a sort condition needs a partition key value", code=ERR_MISSING_PRIMARY_KEY)
+    else:
+        args = ScanArgs(index_name=index_name, consistent_read=consistent_read, filter=filter)
+    request = read_request(ctx, args)
+    request.params["Select"] = "COUNT"
+    return request
+
+
+# --- operations -----------------------------------------------------------------------------------------
+
+
+def computed(compute: Callable[[], R]) -> Op[R]:
+    """An operation without effects: ``compute()`` runs when a driver runs it, inside its error context."""
+    yield from ()
+    return compute()
+
+
+def _call(ctx: TableContext[Any], request: ReadRequest, op_name: str) -> Op[dict[str, Any]]:
+    response: dict[str, Any] = yield from aws_call(
+        "dynamodb", request.operation, request.params, op_name=op_name, table=ctx.table_name
+    )
+    return response
+
+
+def _read_items(ctx: TableContext[T], response: dict[str, Any], op_name: str) -> Op[list[T]]:
+    """Every item of a response through the read pipeline (decryption, converters, annotations)."""
+    items: list[T] = yield from ctx.read_items(response.get("Items") or (), operation=op_name)
+    return items
+
+
+def _fetch_page(ctx: TableContext[T], request: ReadRequest, op_name: str) -> Op[Page[T]]:
+    response = yield from _call(ctx, request, op_name)
+    items = yield from _read_items(ctx, response, op_name)
+    next_cursor = issue_cursor(
+        response.get("LastEvaluatedKey"),
+        index=request.index_name,
+        sort=request.sort,
+        table_name=ctx.table_name,
+        signing_keys=ctx.signing_keys,
+    )
+    return Page(items, next_cursor)
+
+
+def page_op(ctx: TableContext[T], args: QueryArgs | ScanArgs, *, op_name: str) -> Op[Page[T]]:
+    """One page (``Table.query`` / ``Table.scan``)."""
+    request = read_request(ctx, args)
+    page: Page[T] = yield from _fetch_page(ctx, request, op_name)
+    return page
+
+
+class PageWalker(Generic[T]):
+    """Follows ``LastEvaluatedKey`` from a first request to the last page, one page per step.
+
+    Each step is an operation of its own, so a driver can stop between pages; only the current page is held.
+    """
+
+    def __init__(self, ctx: TableContext[T], request: ReadRequest, *, op_name: str) -> None:
+        self._ctx = ctx
+        self._request = request
+        self._op_name = op_name
+        self._done = False
+
+    @property
+    def done(self) -> bool:
+        """Whether the last page has been fetched."""
+        return self._done
+
+    def next_response(self) -> Op[dict[str, Any]]:
+        """Fetch the next page's raw response and move past it."""
+        response = yield from _call(self._ctx, self._request, self._op_name)
+        last_key = response.get("LastEvaluatedKey")
+        if last_key:
+            params = dict(self._request.params, ExclusiveStartKey=last_key)
+            self._request = replace(self._request, params=params)
+        else:
+            self._done = True
+        return response
+
+    def next_items(self) -> Op[list[T]]:
+        """Fetch the next page and decode its items."""
+        response = yield from self.next_response()
+        items: list[T] = yield from _read_items(self._ctx, response, self._op_name)
+        return items
+
+
+def walker_op(ctx: TableContext[T], args: QueryArgs | ScanArgs, *, op_name: str) -> Op[PageWalker[T]]:
+    """A walker over every page of ``args``; all checks run here, before any call."""
+    walker: PageWalker[T] = yield from computed(
+        lambda: PageWalker(ctx, read_request(ctx, args), op_name=op_name)
+    )
+    return walker
+
+
+def all_items_op(ctx: TableContext[T], args: QueryArgs | ScanArgs, *, op_name: str) -> Op[list[T]]:
+    """Every item of every page (``query_all`` / ``scan_all``)."""
+    walker = PageWalker(ctx, read_request(ctx, args), op_name=op_name)
+    items: list[T] = []
+    while not walker.done:
+        page_items = yield from walker.next_items()
+        items.extend(page_items)
+    return items
+
+
+def count_op(
+    ctx: TableContext[Any],
+    partition: Any = None,
+    *,
+    sort: SortKeyCondition | None = None,
+    index_name: str | None = None,
+    consistent_read: bool = False,
+    filter: FilterExpression | None = None,
+    op_name: str = "count",
+) -> Op[int]:
+    """The number of matching items: ``Count`` summed over every ``Select=COUNT`` page."""
+    request = build_count_request(
+        ctx, partition, sort=sort, index_name=index_name, consistent_read=consistent_read, filter=filter
+    )
+    walker: PageWalker[Any] = PageWalker(ctx, request, op_name=op_name)
+    total = 0
+    while not walker.done:
+        response = yield from walker.next_response()
+        total += int(response.get("Count") or 0)
+    return total
+
+
+# --- retry ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy(Generic[T]):
+    """The retry parameters of ``query_with_retry`` / ``scan_with_retry`` (api.md §1.3)."""
+
+    max_retries: int = 5
+    initial_delay_seconds: float = 0.1
+    max_delay_seconds: float = 5.0
+    backoff_factor: float = 2.0
+    retry_on_empty: bool = True
+    retry_on_error: bool = True
+    verify: Callable[[Page[T]], bool] | None = None
+
+    def check(self) -> None:
+        if (
+            isinstance(self.max_retries, bool)
+            or not isinstance(self.max_retries, int)
+            or self.max_retries < 0
+        ):
+            raise _invalid_operator("max_retries must be an int of at least 0")
+
+    def accepts(self, page: Page[T]) -> bool:
+        if self.verify is not None:
+            return bool(self.verify(page))
+        return not self.retry_on_empty or bool(page.items)
+
+
+def page_with_retry_op(
+    ctx: TableContext[T], args: QueryArgs | ScanArgs, policy: RetryPolicy[T], *, op_name: str
+) -> Op[Page[T]]:
+    """Up to ``max_retries + 1`` attempts at one page until the policy accepts it; else the last page.
+
+    An error is raised again when ``retry_on_error`` is off or on the last attempt. The delay before retry n
+    is ``initial_delay_seconds * backoff_factor ** (n - 1)``, capped at ``max_delay_seconds``.
+    """
+    policy.check()
+    request = read_request(ctx, args)
+    delay = policy.initial_delay_seconds
+    last_page: Page[T] | None = None
+    for attempt in range(policy.max_retries + 1):
+        if attempt:
+            yield Sleep(min(delay, policy.max_delay_seconds))
+            delay *= policy.backoff_factor
+        try:
+            page: Page[T] = yield from _fetch_page(ctx, request, op_name)
+        except Exception:
+            if not policy.retry_on_error or attempt == policy.max_retries:
+                raise
+            continue
+        if policy.accepts(page):
+            return page
+        last_page = page
+    if last_page is None:  # every attempt failed, and the last one re-raised: kept for the type checker
+        raise ValidationError("no page was obtained", code=ERR_RETRY_EXHAUSTED)
+    return last_page
+
+
+# --- parallel scan --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """The scans of a parallel scan, in segment order, and how many may run at once."""
+
+    segments: tuple[ScanArgs, ...]
+    max_workers: int
+
+
+def segment_plan(
+    ctx: TableContext[Any], args: ScanArgs, *, total_segments: int, max_workers: int | None
+) -> SegmentPlan:
+    """Check a parallel scan (the first segment's whole request included) and list its segments."""
+    if max_workers is None:
+        max_workers = total_segments
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers <= 0:
+        raise _invalid_operator("max_workers must be a positive int")
+    first = replace(args, segment=0, total_segments=total_segments)
+    read_request(ctx, first)
+    segments = tuple(replace(first, segment=segment) for segment in range(total_segments))
+    return SegmentPlan(segments, max_workers)
+
+
+# --- shapes ---------------------------------------------------------------------------------------------
+
+
+def _has_condition(node: FilterExpression | None) -> bool:
+    if isinstance(node, FilterCondition):
+        return True
+    if isinstance(node, FilterGroup):
+        return any(_has_condition(child) for child in node.filters)
+    return False
+
+
+def describe_query(
+    ctx: TableContext[Any],
+    partition: Any = None,
+    *,
+    sort: SortKeyCondition | None = None,
+    index_name: str | None = None,
+    scan_forward: bool = True,
+    consistent_read: bool = False,
+    projection: Sequence[str] | None = None,
+    filter: FilterExpression | None = None,
+) -> QueryShape:
+    """The shape of a query for ``QueryOptimizer``; only an unknown index is an error."""
+    schema = resolve_key_schema(ctx, index_name)
+    return QueryShape(
+        kind="query",
+        model_name=ctx.model.name or ctx.model.model_type.__name__,
+        table_name=ctx.table_name,
+        index_name=schema.index_name,
+        index_type=schema.index_type,
+        has_partition_key=partition is not None,
+        has_sort_key=schema.sort is not None,
+        has_sort_condition=sort is not None,
+        has_filter=_has_condition(filter),
+        projections=tuple(projection or ()),
+        consistent_read=bool(consistent_read),
+        scan_forward=bool(scan_forward),
+    )
+
+
+def describe_scan(
+    ctx: TableContext[Any],
+    *,
+    index_name: str | None = None,
+    consistent_read: bool = False,
+    projection: Sequence[str] | None = None,
+    filter: FilterExpression | None = None,
+    segment: int | None = None,
+    total_segments: int | None = None,
+) -> ScanShape:
+    """The shape of a scan for ``QueryOptimizer``; only an unknown index is an error."""
+    schema = resolve_key_schema(ctx, index_name)
+    return ScanShape(
+        kind="scan",
+        model_name=ctx.model.name or ctx.model.model_type.__name__,
+        table_name=ctx.table_name,
+        index_name=schema.index_name,
+        index_type=schema.index_type,
+        has_filter=_has_condition(filter),
+        projections=tuple(projection or ()),
+        consistent_read=bool(consistent_read),
+        parallel_scan_configured=segment is not None or total_segments is not None,
+        total_segments=total_segments,
+    )

@@ -1,0 +1,602 @@
+"""Batch reads and writes (BatchGetItem, BatchWriteItem) as sans-I/O generators that never drop a key.
+
+Chunking and order
+    ``batch_get`` sends at most 100 keys per request and ``batch_write`` at most 25 requests (puts first, then
+    deletes; one chunk may hold both). Batch get removes duplicate keys before sending and returns items in
+    the order their keys first appear; missing keys are absent. Keys are matched by their *encoded* primary
+    key (numbers compare as numbers), so a response in any order, or a key echoed back in DynamoDB's number
+    form, finds its caller's key.
+
+Retries
+    ``UnprocessedKeys`` / ``UnprocessedItems`` and the throttling errors of :data:`RETRYABLE_CODES` are
+    retried, at most ``max_retries`` times per chunk, with exponential backoff and full jitter: before
+    retry *n* the operation yields ``Sleep(uniform(0, min(cap, base * 2**(n-1))))`` (:class:`Backoff`,
+    base 0.05 s, cap 1 s, the random source injectable). A throttling error counts as a retry of the whole
+    pending request. (wire-format.md §8.3 leaves the policy to each language; this is ours.)
+
+Leftovers (api.md §2.5): nothing is dropped silently
+    * Retries run out -> :class:`~dynamorm_py.errors.BatchRetryExceededError`.
+    * Any other error once the batch has started (an AWS error other than throttling, a network error, an
+      item that fails to encode or encrypt, a KMS error, a decryption failure) ->
+      :class:`~dynamorm_py.errors.BatchInterruptedError`, a subclass carrying the same leftovers, raised
+      ``from`` the original error. The mapped error cannot carry leftovers itself (its class has no such
+      attributes, and non-library errors such as botocore's connection errors are not ours to extend), and
+      a subclass means a caller who handles ``BatchRetryExceededError`` handles every way a batch can stop
+      half-way, with the cause one ``__cause__`` away.
+    Both carry ``unprocessed``: the very objects and keys the caller passed that were not written (or read),
+    in input order, including the pending part of the failing chunk and every chunk never sent; for batch
+    write split into ``unprocessed_puts`` / ``unprocessed_deletes``, for batch get also ``unprocessed_keys``
+    and ``results`` (the items read so far, in key order). An interrupted request is reported whole: a write
+    whose fate the error leaves unknown is listed as unprocessed, and writing it again is harmless.
+    Errors found before the batch starts (bad arguments, duplicate keys, wrong key shapes or model types)
+    are plain ``ValidationError`` and nothing has been sent. Only ``Exception`` is intercepted:
+    ``KeyboardInterrupt`` and the like end the batch without a report.
+
+Iterables
+    ``puts`` and ``deletes`` may be any iterables; items are encoded one chunk at a time, and duplicate
+    detection keeps only encoded keys. When both are collections (``list``, ``tuple``, ``set`` ...) every
+    key and model type is checked before the first request, as the spec requires. A one-shot iterator
+    (e.g. a generator) cannot be read twice, so its items are checked as their chunk is built: a duplicate
+    or a bad item found part-way raises ``BatchInterruptedError`` (cause: the ``ValidationError``) with the
+    earlier chunks written and everything else, the rest of the iterator drained, in ``unprocessed``.
+
+Concurrency
+    :func:`write_chunk_op` holds the whole life of one chunk (encode, encrypt, send, retry) and returns a
+    :class:`ChunkResult` instead of raising, so the sequential :func:`batch_write_op` and a driver sending
+    chunks from a thread pool share it, and :func:`write_failure` builds the same error for both.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from itertools import islice
+from typing import Any, TypeVar
+
+from ._context import TableContext
+from ._core import Op, Sleep, aws_call
+from ._crud import check_model_instance, encode_put_item, seal_put_item
+from .codec import AV, FieldCodec, ModelCodec
+from .errors import (
+    ERR_INVALID_MODEL,
+    ERR_INVALID_OPERATOR,
+    AwsError,
+    BatchInterruptedError,
+    BatchRetryExceededError,
+    DynamormPyError,
+    ValidationError,
+)
+from .expressions import build_projection
+
+__all__ = [
+    "BATCH_GET_LIMIT",
+    "BATCH_WRITE_LIMIT",
+    "RETRYABLE_CODES",
+    "Backoff",
+    "ChunkResult",
+    "KeyIdentity",
+    "WriteChunk",
+    "WriteSource",
+    "batch_get_op",
+    "batch_write_op",
+    "check_max_retries",
+    "item_key_identity",
+    "item_key_reader",
+    "key_identity",
+    "make_backoff",
+    "split_key",
+    "write_chunk_op",
+    "write_failure",
+]
+
+T = TypeVar("T")
+
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+RETRYABLE_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+
+KeyIdentity = tuple[Hashable, ...]
+_PLAIN_INT_LIMIT = 10**38
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter: retry ``n`` waits ``uniform(0, min(cap, base * 2**(n-1)))``."""
+
+    base: float = 0.05
+    cap: float = 1.0
+    uniform: Callable[[float, float], float] = random.uniform
+
+    def delay(self, retry: int) -> float:
+        return self.uniform(0.0, min(self.cap, self.base * 2.0 ** (retry - 1)))
+
+
+# --- keys ------------------------------------------------------------------------------------------------
+
+
+def split_key(codec: ModelCodec, key: Any) -> tuple[Any, Any]:
+    """``(pk, sk)`` of a caller's key: a scalar or ``(pk, None)`` for pk-only models, ``(pk, sk)`` else."""
+    if isinstance(key, tuple):
+        if len(key) != 2:
+            raise ValidationError(
+                f"a key is a partition key value or a (pk, sk) pair, got a tuple of {len(key)} values",
+                code=ERR_INVALID_MODEL,
+            )
+        pk, sk = key
+        if codec.sk is None and sk is not None:
+            raise ValidationError(
+                "this model has no sort key: pass the partition key value or (pk, None)",
+                code=ERR_INVALID_MODEL,
+                field=codec.pk.attribute_name,
+            )
+        return pk, sk
+    if codec.sk is not None:
+        raise ValidationError(
+            "this model has a sort key: pass keys as (pk, sk) tuples",
+            code=ERR_INVALID_MODEL,
+            field=codec.sk.attribute_name,
+        )
+    return key, None
+
+
+def _scalar_identity(av: AV | None) -> Hashable:
+    if av is None:
+        return None
+    text: str | None = av.get("S")
+    if text is not None:
+        return text
+    number = av.get("N")
+    if number is not None:
+        # DynamoDB answers with its own number form ("1.50" comes back "1.5"); compare numerically.
+        return Decimal(number)
+    binary = av.get("B")
+    return bytes(binary) if binary is not None else None
+
+
+def key_identity(codec: ModelCodec, item: Mapping[str, AV]) -> KeyIdentity:
+    """A hashable identity of the primary key of an encoded key or item."""
+    pk = _scalar_identity(item.get(codec.pk.attribute_name))
+    if codec.sk is None:
+        return (pk,)
+    return (pk, _scalar_identity(item.get(codec.sk.attribute_name)))
+
+
+def _plain_key(f: FieldCodec) -> bool:
+    """Without a converter or json, a key field stores a str as S of itself and an int as N of itself."""
+    return f.converter is None and not f.definition.json
+
+
+def _value_identity(codec: ModelCodec, f: FieldCodec, plain: bool, value: Any) -> Hashable:
+    if plain:
+        if type(value) is str and value and value.isascii():
+            return value
+        if type(value) is int and -_PLAIN_INT_LIMIT < value < _PLAIN_INT_LIMIT:
+            return value  # compares and hashes equal to the Decimal of its N text
+    return _scalar_identity(codec.encode_key_value(f, value))
+
+
+def item_key_reader(codec: ModelCodec) -> Callable[[Any], KeyIdentity]:
+    """A function giving the identity of a model instance's primary key, as :func:`key_identity` of its
+    encoded key. Plain str and int key values are their own identity; anything else goes through the key
+    field's full encoding (converters, validation of None and empty values)."""
+    pk, sk = codec.pk, codec.sk
+    pk_name, pk_plain = pk.python_name, _plain_key(pk)
+    if sk is None:
+
+        def pk_identity(item: Any) -> KeyIdentity:
+            value = getattr(item, pk_name)
+            if pk_plain and type(value) is str and value and value.isascii():
+                return (value,)
+            return (_value_identity(codec, pk, pk_plain, value),)
+
+        return pk_identity
+    sk_field = sk
+    sk_name, sk_plain = sk.python_name, _plain_key(sk)
+
+    def pk_sk_identity(item: Any) -> KeyIdentity:
+        return (
+            _value_identity(codec, pk, pk_plain, getattr(item, pk_name)),
+            _value_identity(codec, sk_field, sk_plain, getattr(item, sk_name)),
+        )
+
+    return pk_sk_identity
+
+
+def item_key_identity(codec: ModelCodec, item: Any) -> KeyIdentity:
+    """The identity of a model instance's primary key (see :func:`item_key_reader`)."""
+    return item_key_reader(codec)(item)
+
+
+def check_max_retries(max_retries: int) -> None:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValidationError("max_retries must be an int >= 0", code=ERR_INVALID_OPERATOR)
+
+
+def _check_container(value: Any, name: str) -> None:
+    if isinstance(value, (str, bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+        raise ValidationError(f"{name} must be an iterable of items or keys", code=ERR_INVALID_OPERATOR)
+
+
+def _duplicate_key() -> ValidationError:
+    # DynamoDB would reject the whole request; key values are never part of a message.
+    return ValidationError(
+        "batch_write: two requests for the same primary key in one call", code=ERR_INVALID_MODEL
+    )
+
+
+def _retryable(exc: Exception) -> bool:
+    return isinstance(exc, AwsError) and exc.code in RETRYABLE_CODES
+
+
+def _reason(exc: BaseException, *, operation: str, table: str) -> str:
+    """How an interruption names its cause; a library error also gets the operation's context."""
+    if isinstance(exc, DynamormPyError):
+        exc.with_context(operation=operation, table=table)
+        return exc.code
+    return type(exc).__name__
+
+
+# --- batch get -------------------------------------------------------------------------------------------
+
+
+def batch_get_op(
+    ctx: TableContext[T],
+    keys: Iterable[Any],
+    *,
+    consistent_read: bool = False,
+    projection: Sequence[str] | None = None,
+    max_retries: int = 5,
+    backoff: Backoff = Backoff(),
+) -> Op[list[T]]:
+    """Read ``keys`` with BatchGetItem: de-duplicated, in first-appearance order, missing keys absent."""
+    check_max_retries(max_retries)
+    _check_container(keys, "keys")
+    codec = ctx.codec
+    originals: dict[KeyIdentity, Any] = {}
+    encoded: dict[KeyIdentity, dict[str, AV]] = {}
+    for key in keys:
+        pk, sk = split_key(codec, key)
+        key_map = codec.encode_key(pk, sk)
+        identity = key_identity(codec, key_map)
+        if identity not in originals:
+            originals[identity] = key
+            encoded[identity] = key_map
+    if not originals:
+        return []
+    spec: dict[str, Any] = {"ConsistentRead": bool(consistent_read)}
+    if projection:
+        # Results are matched to keys by their key attributes, so those are always projected.
+        fields = list(projection)
+        fields += [
+            f.python_name for f in (codec.pk, codec.sk) if f is not None and f.python_name not in fields
+        ]
+        expression, names = build_projection(codec, fields, security=ctx.security)
+        spec["ProjectionExpression"] = expression
+        spec["ExpressionAttributeNames"] = names
+    order = list(originals)
+    found: dict[KeyIdentity, T] = {}
+    start = 0
+    pending: list[KeyIdentity] = []
+    exhausted = False
+    try:
+        for start in range(0, len(order), BATCH_GET_LIMIT):
+            pending = order[start : start + BATCH_GET_LIMIT]
+            retry = 0
+            while pending:
+                params = {"RequestItems": {ctx.table_name: {"Keys": [encoded[i] for i in pending], **spec}}}
+                try:
+                    response = yield from aws_call(
+                        "dynamodb", "batch_get_item", params, op_name="batch_get", table=ctx.table_name
+                    )
+                except Exception as exc:
+                    if not _retryable(exc):
+                        raise
+                else:
+                    for item in (response.get("Responses") or {}).get(ctx.table_name) or ():
+                        identity = key_identity(codec, item)
+                        if identity in originals and identity not in found:
+                            found[identity] = yield from ctx.read_item(item, operation="batch_get")
+                    left = ((response.get("UnprocessedKeys") or {}).get(ctx.table_name) or {}).get("Keys")
+                    still = {key_identity(codec, k) for k in left or ()}
+                    pending = [i for i in pending if i in still]
+                    if not pending:
+                        break
+                retry += 1
+                if retry > max_retries:
+                    exhausted = True
+                    break
+                yield Sleep(backoff.delay(retry))
+            if exhausted:
+                break
+    except Exception as exc:
+        raise _get_failure(ctx, order, originals, found, pending, start, exc) from exc
+    if exhausted:
+        raise _get_failure(ctx, order, originals, found, pending, start, None)
+    return [found[i] for i in order if i in found]
+
+
+def _get_failure(
+    ctx: TableContext[T],
+    order: list[KeyIdentity],
+    originals: Mapping[KeyIdentity, Any],
+    found: Mapping[KeyIdentity, T],
+    pending: Sequence[KeyIdentity],
+    start: int,
+    cause: BaseException | None,
+) -> BatchRetryExceededError:
+    left = [i for i in pending if i not in found] + order[start + BATCH_GET_LIMIT :]
+    unprocessed = [originals[i] for i in left]
+    results = [found[i] for i in order if i in found]
+    if cause is None:
+        return BatchRetryExceededError(
+            operation="batch_get",
+            table=ctx.table_name,
+            unprocessed_count=len(unprocessed),
+            unprocessed=unprocessed,
+            unprocessed_keys=unprocessed,
+            results=results,
+        )
+    return BatchInterruptedError(
+        operation="batch_get",
+        reason=_reason(cause, operation="batch_get", table=ctx.table_name),
+        table=ctx.table_name,
+        unprocessed_count=len(unprocessed),
+        unprocessed=unprocessed,
+        unprocessed_keys=unprocessed,
+        results=results,
+    )
+
+
+# --- batch write -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class WriteChunk:
+    """At most 25 caller objects: put items, then delete keys, as passed."""
+
+    index: int
+    puts: list[Any]
+    deletes: list[Any]
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk left unwritten, and the error that stopped it (``None``: retries ran out)."""
+
+    index: int
+    puts: list[Any] = field(default_factory=list)
+    deletes: list[Any] = field(default_factory=list)
+    error: Exception | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.puts and not self.deletes and self.error is None
+
+
+class WriteSource:
+    """The caller's puts and deletes, cut into chunks of 25 as they are consumed.
+
+    When both are collections, every model type and key is checked (duplicates included) when the source
+    is created, before anything is sent. Otherwise each item is checked as its chunk is built;
+    ``next_chunk`` then raises ``ValidationError`` and :meth:`drain` still returns the offending chunk.
+    """
+
+    def __init__(self, ctx: TableContext[Any], puts: Iterable[Any], deletes: Iterable[Any]) -> None:
+        _check_container(puts, "puts")
+        _check_container(deletes, "deletes")
+        self._ctx = ctx
+        self._model_type = ctx.model.model_type
+        self._identity = item_key_reader(ctx.codec)
+        self._seen: set[KeyIdentity] = set()
+        self._checked = isinstance(puts, Collection) and isinstance(deletes, Collection)
+        if self._checked:
+            for item in puts:
+                self._admit_put(item)
+            for key in deletes:
+                self._admit_delete(key)
+            self._seen = set()  # every key is known good: keep no more than needed
+        self._puts: Iterator[Any] = iter(puts)
+        self._deletes: Iterator[Any] = iter(deletes)
+        self._puts_done = False
+        self._partial: tuple[list[Any], list[Any]] = ([], [])
+        self._count = 0
+
+    def _admit_put(self, item: Any) -> None:
+        if type(item) is not self._model_type:
+            check_model_instance(self._ctx, item)
+        identity = self._identity(item)
+        if identity in self._seen:
+            raise _duplicate_key()
+        self._seen.add(identity)
+
+    def _admit_delete(self, key: Any) -> None:
+        codec = self._ctx.codec
+        pk, sk = split_key(codec, key)
+        identity = key_identity(codec, codec.encode_key(pk, sk))
+        if identity in self._seen:
+            raise _duplicate_key()
+        self._seen.add(identity)
+
+    def next_chunk(self) -> WriteChunk | None:
+        """The next chunk, or ``None`` when everything has been handed out."""
+        puts: list[Any] = []
+        deletes: list[Any] = []
+        self._partial = (puts, deletes)
+        if not self._puts_done:
+            puts.extend(islice(self._puts, BATCH_WRITE_LIMIT))
+            self._puts_done = len(puts) < BATCH_WRITE_LIMIT
+        if len(puts) < BATCH_WRITE_LIMIT:
+            deletes.extend(islice(self._deletes, BATCH_WRITE_LIMIT - len(puts)))
+        if not self._checked:
+            for item in puts:
+                self._admit_put(item)
+            for key in deletes:
+                self._admit_delete(key)
+        self._partial = ([], [])
+        if not puts and not deletes:
+            return None
+        self._count += 1
+        return WriteChunk(self._count - 1, puts, deletes)
+
+    @property
+    def chunks_handed_out(self) -> int:
+        return self._count
+
+    def drain(self) -> tuple[list[Any], list[Any]]:
+        """Every object not handed out in a chunk yet (a chunk that failed its checks included)."""
+        puts = [*self._partial[0], *self._puts]
+        deletes = [*self._partial[1], *self._deletes]
+        self._partial = ([], [])
+        self._puts_done = True
+        return puts, deletes
+
+
+def write_chunk_op(
+    ctx: TableContext[T],
+    chunk: WriteChunk,
+    *,
+    now: datetime,
+    max_retries: int,
+    backoff: Backoff,
+) -> Op[ChunkResult]:
+    """Encode, encrypt and send one chunk, retrying what DynamoDB leaves unprocessed; never raises."""
+    codec = ctx.codec
+    requests: list[dict[str, Any]] = []
+    try:
+        for item in chunk.puts:
+            # The item steps of put_request (type, lifecycle, encryption, size), without its condition.
+            encoded = encode_put_item(ctx, item, now=now)
+            if encoded.encrypted:
+                yield from seal_put_item(ctx, encoded, operation="batch_write")
+            requests.append({"PutRequest": {"Item": encoded.item}})
+        for key in chunk.deletes:
+            pk, sk = split_key(codec, key)
+            requests.append({"DeleteRequest": {"Key": codec.encode_key(pk, sk)}})
+    except Exception as exc:
+        return ChunkResult(chunk.index, list(chunk.puts), list(chunk.deletes), exc)
+    identities: list[KeyIdentity] = []  # computed only once something comes back unprocessed
+    pending = requests
+    retry = 0
+    while True:
+        params = {"RequestItems": {ctx.table_name: pending}}
+        try:
+            response = yield from aws_call(
+                "dynamodb", "batch_write_item", params, op_name="batch_write", table=ctx.table_name
+            )
+        except Exception as exc:
+            if not _retryable(exc):
+                return _chunk_leftovers(ctx, chunk, requests, identities, pending, exc)
+        else:
+            left = (response.get("UnprocessedItems") or {}).get(ctx.table_name)
+            if not left:
+                return ChunkResult(chunk.index)
+            if not identities:
+                identities.extend(_request_identity(codec, r) for r in requests)
+            still = {_request_identity(codec, r) for r in left}
+            # Resend our own entries (not the echo), so a retry is byte-for-byte the first request's part.
+            pending = [r for r, i in zip(requests, identities, strict=True) if i in still]
+            if not pending:
+                return ChunkResult(chunk.index)
+        retry += 1
+        if retry > max_retries:
+            return _chunk_leftovers(ctx, chunk, requests, identities, pending, None)
+        yield Sleep(backoff.delay(retry))
+
+
+def _request_identity(codec: ModelCodec, request: Mapping[str, Any]) -> KeyIdentity:
+    put = request.get("PutRequest")
+    if put is not None:
+        return key_identity(codec, put.get("Item") or {})
+    return key_identity(codec, (request.get("DeleteRequest") or {}).get("Key") or {})
+
+
+def _chunk_leftovers(
+    ctx: TableContext[Any],
+    chunk: WriteChunk,
+    requests: list[dict[str, Any]],
+    identities: list[KeyIdentity],
+    pending: list[dict[str, Any]],
+    error: Exception | None,
+) -> ChunkResult:
+    if pending is requests:
+        return ChunkResult(chunk.index, list(chunk.puts), list(chunk.deletes), error)
+    waiting = {id(r) for r in pending}
+    n_puts = len(chunk.puts)
+    puts = [obj for obj, r in zip(chunk.puts, requests[:n_puts], strict=True) if id(r) in waiting]
+    deletes = [obj for obj, r in zip(chunk.deletes, requests[n_puts:], strict=True) if id(r) in waiting]
+    return ChunkResult(chunk.index, puts, deletes, error)
+
+
+def write_failure(
+    ctx: TableContext[Any],
+    failed: Iterable[ChunkResult],
+    rest: tuple[list[Any], list[Any]],
+    cause: Exception | None = None,
+) -> BatchRetryExceededError:
+    """The error of a batch write that stopped: leftovers of the failed chunks (in chunk order), then
+    ``rest`` (never sent). The first error in chunk order (or ``cause``) makes it an interruption."""
+    puts: list[Any] = []
+    deletes: list[Any] = []
+    for result in sorted(failed, key=lambda r: r.index):
+        puts += result.puts
+        deletes += result.deletes
+        if cause is None and result.error is not None:
+            cause = result.error
+    puts += rest[0]
+    deletes += rest[1]
+    unprocessed = [*puts, *deletes]
+    if cause is None:
+        return BatchRetryExceededError(
+            operation="batch_write",
+            table=ctx.table_name,
+            unprocessed_count=len(unprocessed),
+            unprocessed=unprocessed,
+            unprocessed_puts=puts,
+            unprocessed_deletes=deletes,
+        )
+    error = BatchInterruptedError(
+        operation="batch_write",
+        reason=_reason(cause, operation="batch_write", table=ctx.table_name),
+        table=ctx.table_name,
+        unprocessed_count=len(unprocessed),
+        unprocessed=unprocessed,
+        unprocessed_puts=puts,
+        unprocessed_deletes=deletes,
+    )
+    error.__cause__ = cause
+    return error
+
+
+def batch_write_op(
+    ctx: TableContext[T],
+    puts: Iterable[T] = (),
+    deletes: Iterable[Any] = (),
+    *,
+    max_retries: int = 5,
+    backoff: Backoff = Backoff(),
+) -> Op[None]:
+    """Write ``puts`` then delete ``deletes`` with BatchWriteItem, chunk by chunk (lifecycle: one *now*)."""
+    check_max_retries(max_retries)
+    source = WriteSource(ctx, puts, deletes)
+    now = ctx.read_clock()
+    while True:
+        try:
+            chunk = source.next_chunk()
+        except ValidationError as exc:
+            raise write_failure(ctx, (), source.drain(), exc) from exc
+        if chunk is None:
+            return
+        result = yield from write_chunk_op(ctx, chunk, now=now, max_retries=max_retries, backoff=backoff)
+        if not result.complete:
+            error = write_failure(ctx, (result,), source.drain())
+            raise error from error.__cause__
+
+
+def make_backoff(uniform: Callable[[float, float], float] | None = None) -> Backoff:
+    """The default backoff, drawing its jitter from ``uniform`` when given."""
+    return Backoff() if uniform is None else Backoff(uniform=uniform)

@@ -1,0 +1,245 @@
+"""Transactions (TransactWriteItems, TransactGetItems) on one table as sans-I/O generators.
+
+The public action dataclasses live in :mod:`dynamorm_py.transaction`; this module turns them into one request.
+
+* Every action is built by the same code as its single-item twin (``put_request``, ``update_request``,
+  ``delete_request`` of ``_crud``), so lifecycle fields, versions, caller conditions, placeholders and
+  encryption behave exactly as in ``put``/``update``/``delete``. One *now* is read per call and shared by
+  every action (wire-format.md §7.1).
+* Checked before sending: 1-100 actions or keys (ErrInvalidOperator), no two actions or keys on one item
+  (ErrInvalidModel, DynamoDB rejects the request), a token of 1-36 characters (ErrInvalidValue).
+* ``ClientRequestToken`` is always sent: the caller's, or ``str(uuid.uuid4())`` made once per call and reused
+  by every conflict retry, so DynamoDB applies the transaction at most once (api.md §2.7).
+* A cancellation maps per wire-format.md §8.4 (``aws_errors.map_transaction_error``): any
+  ``ConditionalCheckFailed`` reason gives ``ConditionFailedError``, anything else
+  ``TransactionCanceledError``, both with one ``CancellationReason`` per action, by position. With
+  ``max_conflict_retries`` > 0 a cancellation whose every non-``"None"`` reason is ``TransactionConflict``
+  is sent again (same token) after ``Sleep(min(1.0, 0.05 * 2**(n-1)))``; when retries run out the last
+  error is raised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from ._context import TableContext
+from ._core import Op, Sleep, aws_call
+from ._crud import add_expression_maps, delete_request, put_request, update_request
+from .batch import KeyIdentity, key_identity, split_key
+from .errors import (
+    ERR_INVALID_MODEL,
+    ERR_INVALID_OPERATOR,
+    ERR_INVALID_VALUE,
+    CancellationReason,
+    TransactionCanceledError,
+    ValidationError,
+)
+from .expressions import build_condition, build_projection
+from .transaction import (
+    TransactConditionCheck,
+    TransactDelete,
+    TransactPut,
+    TransactUpdate,
+    TransactWriteAction,
+)
+
+__all__ = [
+    "MAX_TRANSACTION_ITEMS",
+    "conflict_delay",
+    "is_conflict_only",
+    "resolve_token",
+    "transact_get_op",
+    "transact_write_op",
+    "transaction_item",
+]
+
+T = TypeVar("T")
+
+MAX_TRANSACTION_ITEMS = 100
+MAX_TOKEN_LENGTH = 36
+
+
+def resolve_token(token: str | None) -> str:
+    """The caller's token (1-36 characters) or a fresh UUID4."""
+    if token is None:
+        return str(uuid.uuid4())
+    if not isinstance(token, str) or not 1 <= len(token) <= MAX_TOKEN_LENGTH:
+        raise ValidationError(
+            f"client_request_token must be a string of 1 to {MAX_TOKEN_LENGTH} characters",
+            code=ERR_INVALID_VALUE,
+        )
+    return token
+
+
+def _check_count(n: int, what: str) -> None:
+    if not 1 <= n <= MAX_TRANSACTION_ITEMS:
+        raise ValidationError(
+            f"a transaction takes 1 to {MAX_TRANSACTION_ITEMS} {what}, got {n}", code=ERR_INVALID_OPERATOR
+        )
+
+
+def _same_item(what: str) -> ValidationError:
+    return ValidationError(f"two {what} on one item in one transaction", code=ERR_INVALID_MODEL)
+
+
+def is_conflict_only(reasons: Sequence[CancellationReason]) -> bool:
+    """True when at least one action failed and every failure is a ``TransactionConflict``."""
+    failed = [r.code for r in reasons if r.code != "None"]
+    return bool(failed) and all(code == "TransactionConflict" for code in failed)
+
+
+def conflict_delay(retry: int) -> float:
+    """The wait before conflict retry ``retry`` (1-based): 0.05, 0.1, 0.2, 0.4, 0.8, then 1 s."""
+    return min(1.0, 0.05 * 2.0 ** (retry - 1))
+
+
+def transaction_item(
+    ctx: TableContext[T], action: TransactWriteAction[T], *, now: datetime
+) -> Op[tuple[dict[str, Any], KeyIdentity]]:
+    """One ``TransactItems`` entry and the identity of the item it touches."""
+    codec = ctx.codec
+    if isinstance(action, TransactPut):
+        params, _ = yield from put_request(
+            ctx,
+            action.item,
+            condition_expression=action.condition_expression,
+            expression_attribute_names=action.expression_attribute_names,
+            expression_attribute_values=action.expression_attribute_values,
+            if_not_exists=action.if_not_exists,
+            operation="transact_write",
+            now=now,
+        )
+        return {"Put": params}, key_identity(codec, params["Item"])
+    if isinstance(action, TransactUpdate):
+        params = yield from update_request(
+            ctx,
+            action.pk,
+            action.sk,
+            action.updates,
+            condition_expression=action.condition_expression,
+            expression_attribute_names=action.expression_attribute_names,
+            expression_attribute_values=action.expression_attribute_values,
+            expected_version=action.expected_version,
+            operation="transact_write",
+            now=now,
+        )
+        return {"Update": params}, key_identity(codec, params["Key"])
+    if isinstance(action, TransactDelete):
+        params = delete_request(
+            ctx,
+            action.pk,
+            action.sk,
+            condition_expression=action.condition_expression,
+            expression_attribute_names=action.expression_attribute_names,
+            expression_attribute_values=action.expression_attribute_values,
+            expected_version=action.expected_version,
+        )
+        return {"Delete": params}, key_identity(codec, params["Key"])
+    if isinstance(action, TransactConditionCheck):
+        key = codec.encode_key(action.pk, action.sk)
+        if not action.condition_expression:
+            raise ValidationError("a condition check needs a condition_expression", code=ERR_INVALID_MODEL)
+        condition, parts = build_condition(
+            codec,
+            condition_expression=action.condition_expression,
+            expression_attribute_names=action.expression_attribute_names,
+            expression_attribute_values=action.expression_attribute_values,
+            security=ctx.security,
+        )
+        params = {"TableName": ctx.table_name, "Key": key}
+        add_expression_maps(params, parts, condition=condition)
+        return {"ConditionCheck": params}, key_identity(codec, key)
+    raise ValidationError(
+        f"unknown transaction action {type(action).__name__} (use TransactPut, TransactUpdate, "
+        "TransactDelete or TransactConditionCheck)",
+        code=ERR_INVALID_MODEL,
+    )
+
+
+def transact_write_op(
+    ctx: TableContext[T],
+    actions: Iterable[TransactWriteAction[T]],
+    *,
+    client_request_token: str | None = None,
+    max_conflict_retries: int = 0,
+) -> Op[None]:
+    """One TransactWriteItems call of ``actions`` (retried on pure conflicts when allowed)."""
+    if isinstance(actions, (str, bytes)) or not isinstance(actions, Iterable):
+        raise ValidationError("actions must be a sequence of transaction actions", code=ERR_INVALID_OPERATOR)
+    if (
+        isinstance(max_conflict_retries, bool)
+        or not isinstance(max_conflict_retries, int)
+        or max_conflict_retries < 0
+    ):
+        raise ValidationError("max_conflict_retries must be an int >= 0", code=ERR_INVALID_OPERATOR)
+    actions = list(actions)
+    _check_count(len(actions), "actions")
+    token = resolve_token(client_request_token)
+    now = ctx.read_clock()
+    items: list[dict[str, Any]] = []
+    seen: set[KeyIdentity] = set()
+    for action in actions:
+        item, identity = yield from transaction_item(ctx, action, now=now)
+        if identity in seen:
+            raise _same_item("actions")
+        seen.add(identity)
+        items.append(item)
+    params = {"TransactItems": items, "ClientRequestToken": token}
+    retry = 0
+    while True:
+        try:
+            yield from aws_call(
+                "dynamodb", "transact_write_items", params, op_name="transact_write", table=ctx.table_name
+            )
+            return
+        except TransactionCanceledError as exc:
+            if retry >= max_conflict_retries or not is_conflict_only(exc.reasons):
+                raise
+        retry += 1
+        yield Sleep(conflict_delay(retry))
+
+
+def transact_get_op(
+    ctx: TableContext[T], keys: Iterable[Any], *, projection: Sequence[str] | None = None
+) -> Op[list[T | None]]:
+    """One TransactGetItems call: one result per key, in key order, ``None`` for a missing item."""
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable):
+        raise ValidationError("keys must be a sequence of keys", code=ERR_INVALID_OPERATOR)
+    keys = list(keys)
+    _check_count(len(keys), "keys")
+    codec = ctx.codec
+    expression, names = build_projection(codec, projection, security=ctx.security)
+    items: list[dict[str, Any]] = []
+    seen: set[KeyIdentity] = set()
+    for key in keys:
+        pk, sk = split_key(codec, key)
+        key_map = codec.encode_key(pk, sk)
+        identity = key_identity(codec, key_map)
+        if identity in seen:
+            raise _same_item("keys")
+        seen.add(identity)
+        get: dict[str, Any] = {"TableName": ctx.table_name, "Key": key_map}
+        if expression:
+            get["ProjectionExpression"] = expression
+            get["ExpressionAttributeNames"] = names
+        items.append({"Get": get})
+    response = yield from aws_call(
+        "dynamodb",
+        "transact_get_items",
+        {"TransactItems": items},
+        op_name="transact_get",
+        table=ctx.table_name,
+    )
+    responses = response.get("Responses") or []
+    results: list[T | None] = []
+    for index in range(len(items)):
+        entry = responses[index] if index < len(responses) else None
+        stored = entry.get("Item") if isinstance(entry, dict) else None
+        if stored:
+            results.append((yield from ctx.read_item(stored, operation="transact_get")))
+        else:
+            results.append(None)
+    return results

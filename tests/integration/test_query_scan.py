@@ -1,0 +1,302 @@
+"""Query, scan, pagination, cursors, counts and parallel scans against the embedded server (api.md §1.3,
+§3.4; WF §2, §8.2)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from dynamorm_py.errors import ERR_INVALID_CURSOR, ValidationError
+from dynamorm_py.model import ModelDefinition, dynamorm_field, gsi, lsi
+from dynamorm_py.query import FilterCondition, FilterGroup, SortKeyCondition, verify_cursor
+from dynamorm_py.table import Table
+
+pytestmark = pytest.mark.integration
+
+TOTAL = 1000
+PAGE = 7
+KEY = b"\x0b" * 32
+NEXT_KEY = b"\x0d" * 32
+
+
+class Upper:
+    """A converter: stored upper-case, read back lower-case."""
+
+    def to_dynamodb(self, value: Any) -> Any:
+        return str(value).upper()
+
+    def from_dynamodb(self, value: Any) -> Any:
+        return str(value).lower()
+
+
+@dataclass
+class Event:
+    stream: str = dynamorm_field(roles=["pk"])
+    seq: int = dynamorm_field(roles=["sk"])
+    kind: str = "k"
+    at: int = 0
+    rank: int = 0
+    label: str = dynamorm_field(converter=Upper(), default="x")
+    bucket: int = 0
+
+
+EVENTS = ModelDefinition.from_dataclass(
+    Event,
+    table_name="events",
+    indexes=[gsi("gsi-kind", partition="kind", sort="at"), lsi("lsi-rank", sort="rank")],
+)
+
+
+@dataclass
+class Note:
+    owner: str = dynamorm_field(roles=["pk"])
+    n: int = dynamorm_field(roles=["sk"])
+    body: str | None = dynamorm_field(encrypted=True, default=None)
+    label: str = dynamorm_field(converter=Upper(), default="x")
+
+
+NOTES = ModelDefinition.from_dataclass(Note, table_name="notes_encrypted")
+
+
+def event(i: int, stream: str = "s") -> Event:
+    # at and rank are permutations of 0..999, so each index orders the items differently.
+    return Event(
+        stream=stream,
+        seq=i,
+        at=(i * 7919) % TOTAL,
+        rank=(i * 331) % TOTAL,
+        label=f"l{i % 3}",
+        bucket=i // 100,
+    )
+
+
+def load(table: Table[Any], items: Iterable[Any]) -> None:
+    """Write items 25 at a time with the raw client (faster than one put per item)."""
+    encoded = [table.model.codec.encode_item(item).item for item in items]
+    for start in range(0, len(encoded), 25):
+        chunk = [{"PutRequest": {"Item": item}} for item in encoded[start : start + 25]]
+        pending: dict[str, Any] = {table.table_name: chunk}
+        while pending:
+            pending = table.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+def events_table(server: Any, *, stream_of: Any = None, **kwargs: Any) -> Table[Event]:
+    table = server.table(EVENTS, **kwargs)
+    load(table, (event(i, stream_of(i) if stream_of else "s") for i in range(TOTAL)))
+    return table
+
+
+def page_through(table: Table[Event], **options: Any) -> tuple[list[Event], int]:
+    """Every item of a query (``partition`` in options) or scan, page by page; returns (items, pages)."""
+    partition = options.pop("partition", None)
+    limit = options.pop("limit", PAGE)
+    items: list[Event] = []
+    pages = 0
+    cursor: str | None = None
+    while True:
+        if partition is None:
+            page = table.scan(limit=limit, cursor=cursor, **options)
+        else:
+            page = table.query(partition, limit=limit, cursor=cursor, **options)
+        pages += 1
+        assert len(page.items) <= limit
+        items.extend(page.items)
+        if page.next_cursor is None:
+            return items, pages
+        cursor = page.next_cursor
+
+
+def assert_each_once(items: list[Event], expected: Iterable[int]) -> None:
+    seen = Counter((e.stream, e.seq) for e in items)
+    assert max(seen.values(), default=1) == 1, "an item was returned twice"
+    assert sorted(seq for _, seq in seen) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("index_name", "partition", "order"),
+    [(None, "s", "seq"), ("gsi-kind", "k", "at"), ("lsi-rank", "s", "rank")],
+)
+def test_1000_items_page_by_7_in_both_directions_each_seen_once(
+    dynamorm_local: Any, index_name: str | None, partition: str, order: str
+) -> None:
+    table = events_table(dynamorm_local)
+    for forward in (True, False):
+        items, pages = page_through(table, partition=partition, index_name=index_name, scan_forward=forward)
+        assert_each_once(items, range(TOTAL))
+        assert pages >= TOTAL // PAGE
+        keys = [getattr(e, order) for e in items]
+        assert keys == sorted(keys, reverse=not forward)
+    assert all(e.label in ("l0", "l1", "l2") for e in items), "converters apply on read"
+
+
+def test_scan_pages_through_the_table_and_an_index(dynamorm_local: Any) -> None:
+    table = events_table(dynamorm_local, stream_of=lambda i: f"s{i % 40}")
+    for index_name in (None, "gsi-kind"):
+        items, _ = page_through(table, index_name=index_name, limit=40)
+        assert_each_once(items, range(TOTAL))
+
+
+def test_filters_leaving_empty_pages_in_the_middle_still_reach_the_end(dynamorm_local: Any) -> None:
+    table = events_table(dynamorm_local)
+    # bucket = seq // 100: in seq order only the first and the last pages match.
+    edges = FilterGroup.or_(FilterCondition.eq("bucket", 0), FilterCondition.eq("bucket", 9))
+    expected = [*range(100), *range(900, TOTAL)]
+    sizes: list[int] = []
+    cursor: str | None = None
+    items: list[Event] = []
+    while True:
+        page = table.query("s", limit=PAGE, cursor=cursor, filter=edges)
+        sizes.append(len(page.items))
+        items.extend(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert sizes[1:-1].count(0) > 100, "the middle pages are empty"
+    assert_each_once(items, expected)
+    on_lsi = table.query_all("s", index_name="lsi-rank", limit=100, filter=edges)
+    assert sorted(e.seq for e in on_lsi) == expected
+    assert len(list(table.iter_query("s", limit=100, filter=edges, scan_forward=False))) == len(expected)
+    assert len(table.scan_all(limit=100, filter=edges)) == len(expected)
+
+
+def test_parallel_scan_over_4_segments_returns_every_item_once(dynamorm_local: Any) -> None:
+    table = events_table(dynamorm_local, stream_of=lambda i: f"s{i % 53}")
+    items = table.scan_all_segments(total_segments=4, limit=50)
+    assert_each_once(items, range(TOTAL))
+    by_segment = [table.scan_all(segment=s, total_segments=4, limit=PAGE) for s in range(4)]
+    assert sum(1 for segment in by_segment if segment) > 1, "the items are spread over segments"
+    assert [(e.stream, e.seq) for e in items] == [(e.stream, e.seq) for seg in by_segment for e in seg]
+    assert len(table.scan_all_segments(total_segments=4, max_workers=1)) == TOTAL
+
+
+def test_signed_cursors_round_trip_and_tampering_fails(dynamorm_local: Any) -> None:
+    table = events_table(dynamorm_local, cursor_signing_keys=[KEY])
+    items, _ = page_through(table, partition="s")
+    assert_each_once(items, range(TOTAL))
+    page = table.query("s", limit=PAGE)
+    assert page.next_cursor is not None
+    verify_cursor(page.next_cursor, keys=[KEY], table_name="events")
+    body, mac = page.next_cursor.rsplit(".", 1)
+    for bad in (body, body + "." + mac[::-1], body[:-4] + "." + mac):
+        with pytest.raises(ValidationError) as info:
+            table.query("s", limit=PAGE, cursor=bad)
+        assert info.value.code == ERR_INVALID_CURSOR
+    rotated = dynamorm_local.table(EVENTS, create=False, cursor_signing_keys=[NEXT_KEY, KEY])
+    assert [e.seq for e in rotated.query("s", limit=PAGE, cursor=page.next_cursor).items] == list(
+        range(7, 14)
+    )
+    other = dynamorm_local.table(EVENTS, create=False, table_name="events_copy", cursor_signing_keys=[KEY])
+    with pytest.raises(ValidationError) as info:
+        other.query("s", limit=PAGE, cursor=page.next_cursor)
+    assert info.value.code == ERR_INVALID_CURSOR
+
+
+def test_a_cursor_from_another_index_or_direction_fails(dynamorm_local: Any) -> None:
+    table = events_table(dynamorm_local)
+    on_gsi = table.query("k", index_name="gsi-kind", limit=PAGE).next_cursor
+    forward = table.query("s", limit=PAGE).next_cursor
+    scanned = table.scan(index_name="lsi-rank", limit=PAGE).next_cursor
+    assert on_gsi and forward and scanned
+    attempts = [
+        lambda: table.query("s", cursor=on_gsi),
+        lambda: table.query("s", index_name="lsi-rank", cursor=on_gsi),
+        lambda: table.query("s", cursor=forward, scan_forward=False),
+        lambda: table.scan(cursor=scanned),
+        lambda: table.scan(index_name="gsi-kind", cursor=scanned),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ValidationError) as info:
+            attempt()
+        assert info.value.code == ERR_INVALID_CURSOR
+    assert table.scan(index_name="lsi-rank", cursor=scanned, limit=PAGE).items
+
+
+def test_count_matches_the_items(dynamorm_local: Any) -> None:
+    table = events_table(dynamorm_local)
+    load(table, (event(i, "other") for i in range(10)))
+    assert table.count("s") == TOTAL
+    assert table.count() == TOTAL + 10
+    assert table.count("s", sort=SortKeyCondition.between(100, 199)) == 100
+    assert table.count("s", filter=FilterCondition.lt("rank", 30)) == 30
+    every = [event(i) for i in range(TOTAL)] + [event(i, "other") for i in range(10)]
+    assert table.count("k", index_name="gsi-kind", sort=SortKeyCondition.lt(500)) == sum(
+        e.at < 500 for e in every
+    )
+    assert table.count(filter=FilterCondition.eq("stream", "other")) == 10
+
+
+class CountingClient:
+    """Wraps the real client and counts its ``query`` and ``scan`` calls."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: Counter[str] = Counter()
+
+    def query(self, **params: Any) -> Any:
+        self.calls["query"] += 1
+        return self._client.query(**params)
+
+    def scan(self, **params: Any) -> Any:
+        self.calls["scan"] += 1
+        return self._client.scan(**params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_iter_query_fetches_pages_lazily(dynamorm_local: Any) -> None:
+    events_table(dynamorm_local)
+    client = CountingClient(dynamorm_local.client("dynamodb"))
+    table = Table(EVENTS, client=client)
+    items = table.iter_query("s", limit=PAGE)
+    assert client.calls["query"] == 0
+    first = [next(items) for _ in range(PAGE)]
+    assert client.calls["query"] == 1
+    first.append(next(items))
+    assert client.calls["query"] == 2
+    rest = list(items)
+    assert_each_once(first + rest, range(TOTAL))
+    assert client.calls["query"] in (TOTAL // PAGE + 1, TOTAL // PAGE + 2)
+    scanned = table.iter_scan(limit=PAGE)
+    next(scanned)
+    assert client.calls["scan"] == 1
+
+
+def test_encrypted_fields_and_converters_apply_on_every_read(dynamorm_local: Any) -> None:
+    table = dynamorm_local.table(NOTES)
+    for n in range(12):
+        table.put(Note("ada", n, body=f"secret {n}", label="mixed"))
+    stored = table.client.get_item(TableName="notes_encrypted", Key={"owner": {"S": "ada"}, "n": {"N": "0"}})
+    assert "M" in stored["Item"]["body"] and stored["Item"]["label"] == {"S": "MIXED"}
+    expected = [Note("ada", n, body=f"secret {n}", label="mixed") for n in range(12)]
+    assert table.query("ada", limit=5).items == expected[:5]
+    assert table.query_all("ada", limit=5) == expected
+    assert list(table.iter_query("ada", limit=5, scan_forward=False)) == expected[::-1]
+    assert sorted(table.scan_all(limit=5), key=lambda note: note.n) == expected
+    assert sorted(table.scan_all_segments(total_segments=2), key=lambda note: note.n) == expected
+    assert table.query_with_retry("ada", sleep=None).items == expected
+
+
+def test_projection_reads_only_the_named_fields(dynamorm_local: Any) -> None:
+    table = events_table(dynamorm_local)
+    items = table.query("s", limit=3, projection=["stream", "seq", "rank"]).items
+    assert [(e.seq, e.rank, e.label, e.bucket) for e in items] == [
+        (i, event(i).rank, "x", 0) for i in range(3)
+    ]
+
+
+def test_query_with_retry_waits_for_an_item(dynamorm_local: Any) -> None:
+    table = events_table(dynamorm_local)
+    sleeps: list[float] = []
+
+    def sleep_then_write(seconds: float) -> None:
+        sleeps.append(seconds)
+        table.put(event(5, "late"))
+
+    page = table.query_with_retry("late", sleep=sleep_then_write)
+    assert [e.seq for e in page.items] == [5]
+    assert sleeps == [0.1]
