@@ -98,7 +98,11 @@ def run_sync(
         while True:
             if isinstance(effect, Sleep):
                 if sleep is not None and effect.seconds > 0:
-                    sleep(effect.seconds)
+                    try:
+                        sleep(effect.seconds)
+                    except Exception as exc:  # thrown in at the Sleep: a batch reports its leftovers
+                        effect = op.throw(exc)
+                        continue
                 effect = op.send(None)
                 continue
             client = clients[effect.service]

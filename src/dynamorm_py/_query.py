@@ -8,6 +8,7 @@ the drivers can either collect every page (``query_all``) or fetch lazily (``ite
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
@@ -565,6 +566,11 @@ class RetryPolicy(Generic[T]):
             or self.max_retries < 0
         ):
             raise _invalid_operator("max_retries must be an int of at least 0")
+        for value in (self.initial_delay_seconds, self.max_delay_seconds, self.backoff_factor):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+                raise _invalid_operator("retry delays and backoff_factor must be finite numbers >= 0")
+        if self.verify is not None and not callable(self.verify):
+            raise _invalid_operator("verify must be a callable or None")
 
     def accepts(self, page: Page[T]) -> bool:
         if self.verify is not None:

@@ -17,7 +17,8 @@ Retries
 Leftovers (api.md §2.5): nothing is dropped silently
     * Retries run out -> :class:`~dynamorm_py.errors.BatchRetryExceededError`.
     * Any other error once the batch has started (an AWS error other than throttling, a network error, an
-      item that fails to encode or encrypt, a KMS error, a decryption failure) ->
+      item that fails to encode or encrypt, a KMS error, a decryption failure, the caller's ``puts`` /
+      ``deletes`` iterator or ``sleep`` raising) ->
       :class:`~dynamorm_py.errors.BatchInterruptedError`, a subclass carrying the same leftovers, raised
       ``from`` the original error. The mapped error cannot carry leftovers itself (its class has no such
       attributes, and non-library errors such as botocore's connection errors are not ours to extend), and
@@ -50,6 +51,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -384,6 +386,7 @@ class WriteSource:
     When both are collections, every model type and key is checked (duplicates included) when the source
     is created, before anything is sent. Otherwise each item is checked as its chunk is built;
     ``next_chunk`` then raises ``ValidationError`` and :meth:`drain` still returns the offending chunk.
+    An error raised by the caller's own iterator also leaves the objects it had yielded to :meth:`drain`.
     """
 
     def __init__(self, ctx: TableContext[Any], puts: Iterable[Any], deletes: Iterable[Any]) -> None:
@@ -448,12 +451,23 @@ class WriteSource:
         return self._count
 
     def drain(self) -> tuple[list[Any], list[Any]]:
-        """Every object not handed out in a chunk yet (a chunk that failed its checks included)."""
-        puts = [*self._partial[0], *self._puts]
-        deletes = [*self._partial[1], *self._deletes]
+        """Every object not handed out in a chunk yet (a chunk that failed its checks included).
+
+        An iterator that raises while drained ends there: what it yielded before is kept, the error is not
+        raised again (the batch is already being reported)."""
+        puts = [*self._partial[0], *_rest(self._puts)]
+        deletes = [*self._partial[1], *_rest(self._deletes)]
         self._partial = ([], [])
         self._puts_done = True
         return puts, deletes
+
+
+def _rest(iterator: Iterator[Any]) -> list[Any]:
+    """What ``iterator`` still yields, up to an error it raises."""
+    rest: list[Any] = []
+    with suppress(Exception):
+        rest.extend(iterator)  # a list keeps what was appended before the error
+    return rest
 
 
 def write_chunk_op(
@@ -505,7 +519,10 @@ def write_chunk_op(
         retry += 1
         if retry > max_retries:
             return _chunk_leftovers(ctx, chunk, requests, identities, pending, None)
-        yield Sleep(backoff.delay(retry))
+        try:
+            yield Sleep(backoff.delay(retry))
+        except Exception as exc:  # the caller's sleep (or random source) failed: report, do not drop
+            return _chunk_leftovers(ctx, chunk, requests, identities, pending, exc)
 
 
 def _request_identity(codec: ModelCodec, request: Mapping[str, Any]) -> KeyIdentity:
@@ -587,7 +604,7 @@ def batch_write_op(
     while True:
         try:
             chunk = source.next_chunk()
-        except ValidationError as exc:
+        except Exception as exc:  # a bad item, or the caller's iterator raised: earlier chunks are written
             raise write_failure(ctx, (), source.drain(), exc) from exc
         if chunk is None:
             return

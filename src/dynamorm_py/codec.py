@@ -146,6 +146,10 @@ def _int_from_text(text: str) -> int:
         raise _invalid("stored number is not a valid number") from None
     if not dec.is_finite() or dec != dec.to_integral_value():
         raise _invalid("stored number is not an integer")
+    # DynamoDB never returns such a number, but a decrypted payload can hold any N text: "1E+100000000"
+    # would otherwise build a hundred-million-digit int.
+    if dec.adjusted() > _MAX_ADJUSTED and not dec.is_zero():
+        raise _invalid("stored number is outside DynamoDB's range (1E-130 to 1E+126)")
     return int(dec)
 
 

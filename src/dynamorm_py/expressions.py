@@ -9,7 +9,7 @@ api.md §1.9.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,12 +57,10 @@ _OPERATORS = {
     "LT": "<",
     "<=": "<=",
     "LE": "<=",
-    "LTE": "<=",
     ">": ">",
     "GT": ">",
     ">=": ">=",
     "GE": ">=",
-    "GTE": ">=",
     "BETWEEN": "BETWEEN",
     "IN": "IN",
     "BEGINS_WITH": "BEGINS_WITH",
@@ -205,6 +203,8 @@ def build_filter(
         if isinstance(node, FilterGroup):
             if node.op not in ("AND", "OR"):
                 raise ValidationError(f"unknown group operator {node.op!r}", code=ERR_INVALID_OPERATOR)
+            if not isinstance(node.filters, tuple | list):
+                raise ValidationError("a filter group holds a tuple of filters", code=ERR_INVALID_OPERATOR)
             children = [text for text in (render(child) for child in node.filters) if text]
             if not children:
                 return ""
@@ -212,6 +212,8 @@ def build_filter(
                 return children[0]
             return "(" + f" {node.op} ".join(children) + ")"
         if isinstance(node, FilterCondition):
+            if not isinstance(node.values, tuple | list):
+                raise ValidationError("filter values must be a tuple", code=ERR_INVALID_OPERATOR)
             return render_term(
                 codec,
                 parts,
@@ -234,6 +236,8 @@ def build_projection(
     """``#p_<field>`` placeholders joined by ``", "``; every field without a default must be included."""
     if not projection:
         return "", {}
+    if isinstance(projection, str | bytes) or not isinstance(projection, Iterable):
+        raise ValidationError("projection must be a list of field names", code=ERR_INVALID_MODEL)
     names: dict[str, str] = {}
     placeholders: list[str] = []
     chosen: set[str] = set()

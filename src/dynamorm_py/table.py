@@ -41,7 +41,13 @@ from .batch import (
     write_failure,
 )
 from .cursor import normalize_signing_keys
-from .errors import ERR_INVALID_OPERATOR, DynamormPyError, EncryptionNotConfiguredError, ValidationError
+from .errors import (
+    ERR_INVALID_OPERATOR,
+    ERR_INVALID_VALUE,
+    DynamormPyError,
+    EncryptionNotConfiguredError,
+    ValidationError,
+)
 from .model import ModelDefinition
 from .transact import transact_get_op, transact_write_op
 from .transaction import TransactWriteAction
@@ -90,6 +96,20 @@ def build_context(
         raise EncryptionNotConfiguredError(
             "the model has encrypted fields but no kms_key_arn was given", table=name
         )
+    if key_cache is not None:
+        from .encryption import DataKeyCache  # imported here: only encrypting tables need cryptography
+
+        if not isinstance(key_cache, DataKeyCache):
+            raise ValidationError(
+                "data_key_cache must be a dynamorm_py.encryption.DataKeyCache or None",
+                code=ERR_INVALID_VALUE,
+                table=name,
+            )
+    try:
+        signing_keys = normalize_signing_keys(cursor_signing_keys)
+    except ValidationError as exc:
+        exc.with_context(table=name)
+        raise
     return TableContext(
         model=model,
         table_name=name,
@@ -98,7 +118,7 @@ def build_context(
         kms_key_arn=arn,
         key_cache=key_cache,
         security=security_validation,
-        signing_keys=normalize_signing_keys(cursor_signing_keys),
+        signing_keys=signing_keys,
         accept_unsigned_cursors=accept_unsigned_cursors,
     )
 
@@ -766,7 +786,7 @@ class Table(Generic[T]):
                 while more and not failed and len(in_flight) < 2 * max_workers:
                     try:
                         chunk = source.next_chunk()
-                    except ValidationError as exc:
+                    except Exception as exc:  # a bad item or the caller's iterator: in-flight chunks finish
                         failed.append(ChunkResult(source.chunks_handed_out, error=exc))
                         break
                     if chunk is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from dynamorm_py import (
     AwsError,
@@ -291,6 +293,73 @@ def test_update_with_none_removes_the_encrypted_attribute(setup: Setup) -> None:
 
     assert "ssn" not in setup.raw()
     assert updated.ssn is None
+
+
+def test_an_if_not_exists_default_of_an_encrypted_field_is_written_encrypted(setup: Setup) -> None:
+    setup.table.put(account())
+    setup.table.update("ada", "a1", {"ssn": None})
+
+    setup.table.update_builder("ada", "a1").set_if_not_exists("ssn", None, OTHER_SSN).execute()
+
+    assert open_raw(setup, setup.raw()["ssn"], "ssn") == {"S": OTHER_SSN}
+    assert setup.table.get("ada", "a1").ssn == OTHER_SSN
+
+
+# --------------------------------------------------------------------------------------------------
+# Payloads written by the Go implementation
+
+
+@dataclass
+class Shared:
+    owner: str = dynamorm_field(roles=["pk"])
+    # Non-empty defaults: an empty value read back can only come from the decrypted payload.
+    history: list[str] = dynamorm_field(encrypted=True, default_factory=lambda: ["default"])
+    prefs: dict[str, str] = dynamorm_field(encrypted=True, default_factory=lambda: {"k": "default"})
+    labels: set[str] = dynamorm_field(encrypted=True, default_factory=lambda: {"default"})
+
+
+SHARED = ModelDefinition.from_dataclass(Shared, table_name="enc_shared")
+
+
+def go_envelope(setup: Setup, payload: bytes, attribute: str) -> dict[str, Any]:
+    """An envelope as the Go implementation seals it, built here from the spec alone (WF §3.1-3.3)."""
+    data_key = setup.server.client("kms").generate_data_key(KeyId=setup.key_arn, KeySpec="AES_256")
+    nonce = os.urandom(12)
+    aad = f"dynamorm:encrypted:v1|attr={attribute}".encode()
+    ct = AESGCM(data_key["Plaintext"]).encrypt(nonce, payload, aad)
+    return {
+        "M": {
+            "v": {"N": "1"},
+            "edk": {"B": data_key["CiphertextBlob"]},
+            "nonce": {"B": nonce},
+            "ct": {"B": ct},
+        }
+    }
+
+
+def test_go_payloads_that_omit_empty_list_map_and_set_values_read_back_empty(setup: Setup) -> None:
+    ensure_table(SHARED, client=setup.client)
+    table = Table(SHARED, client=setup.client, kms_key_arn=setup.key_arn, kms_client=setup.kms)
+    empty = {
+        "owner": {"S": "go-empty"},
+        "history": go_envelope(setup, b'{"t":"L"}', "history"),
+        "prefs": go_envelope(setup, b'{"t":"M"}', "prefs"),
+        "labels": go_envelope(setup, b'{"t":"SS"}', "labels"),
+    }
+    # Go also writes members in its own order and escapes HTML characters.
+    escaped = {
+        "owner": {"S": "go-escaped"},
+        "history": go_envelope(setup, b'{"l":[{"s":"\\u003cb\\u003e \\u0026","t":"S"}],"t":"L"}', "history"),
+        "prefs": go_envelope(setup, b'{"m":{"k":{"s":"v","t":"S"},"e":{"t":"S","s":""}},"t":"M"}', "prefs"),
+    }
+    for item in (empty, escaped):
+        setup.client.put_item(TableName="enc_shared", Item=item)
+
+    assert table.get("go-empty") == Shared(owner="go-empty", history=[], prefs={}, labels=set())
+    assert table.get("go-escaped") == Shared(
+        owner="go-escaped", history=["<b> &"], prefs={"k": "v", "e": ""}, labels={"default"}
+    )
+    assert table.query("go-empty").items == [table.get("go-empty")]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -279,6 +279,10 @@ def test_encrypted_fields_and_converters_apply_on_every_read(dynamorm_local: Any
     assert sorted(table.scan_all(limit=5), key=lambda note: note.n) == expected
     assert sorted(table.scan_all_segments(total_segments=2), key=lambda note: note.n) == expected
     assert table.query_with_retry("ada", sleep=None).items == expected
+    first = table.scan(limit=5)
+    assert len(first.items) == 5 and all(note in expected for note in first.items)
+    assert sorted(table.iter_scan(limit=5), key=lambda note: note.n) == expected
+    assert sorted(table.scan_with_retry(sleep=None).items, key=lambda note: note.n) == expected
 
 
 def test_projection_reads_only_the_named_fields(dynamorm_local: Any) -> None:

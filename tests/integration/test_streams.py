@@ -168,6 +168,23 @@ def test_without_the_key_an_encrypted_image_raises_instead_of_returning_envelope
     assert info.value.table == "stream_profiles"
 
 
+def test_module_functions_default_to_a_boto3_kms_client(
+    streamed: Streamed, dynamorm_local: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # boto3.client("kms") takes its endpoint from AWS_ENDPOINT_URL_KMS: reaching the local KMS proves the
+    # functions built it.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", dynamorm_local.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", dynamorm_local.region)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+    record = parse_stream_record(PROFILES, streamed.records[0], kms_key_arn=streamed.key_arn)
+    image = unmarshal_stream_record(PROFILES, streamed.records[1], kms_key_arn=streamed.key_arn)
+
+    assert (record.new, image) == (ORIGINAL, UPDATED)
+
+
 def test_unmarshal_stream_record_decrypts_each_image(streamed: Streamed) -> None:
     modify = streamed.records[1]
     kwargs: dict[str, Any] = {"kms_key_arn": streamed.key_arn, "kms_client": streamed.kms}

@@ -269,6 +269,8 @@ def test_batch_write_of_nothing_returns_without_a_call(puts: Any) -> None:
 
     assert drive(batch_write_op(context(), puts, ()), client) is None
     Table(ORDERS, client=client).batch_write()
+    Table(ORDERS, client=client).batch_write(puts=iter([]), deletes=[], max_workers=4)
+    assert Table(ORDERS, client=client).batch_get(iter([])) == []
     assert client.calls == []
 
 
@@ -348,6 +350,37 @@ def test_two_requests_for_one_key_are_rejected_before_any_call(puts: list[Order]
 
     assert error.value.code == ERR_INVALID_MODEL
     assert "c1" not in str(error.value)  # key values never appear in messages
+    assert client.calls == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: t.batch_get([("c1", 1), ("c1", 2, 3)]),
+        lambda t: t.batch_write(deletes=[("c1", 1), ("c1",)]),
+        lambda t: t.batch_write(deletes=[("c1", 1), ("c1",)], max_workers=2),
+        lambda t: t.batch_write(puts=[*orders(30), Other("c1", 99)]),
+        lambda t: t.batch_write(puts=[*orders(30), Other("c1", 99)], max_workers=2),
+        lambda t: t.batch_write(puts=orders(3), deletes=[("c1", 2)]),
+    ],
+    ids=[
+        "get-arity",
+        "delete-arity",
+        "delete-arity-concurrent",
+        "wrong-type",
+        "wrong-type-concurrent",
+        "dup",
+    ],
+)
+def test_bad_batch_input_through_table_carries_code_operation_and_table(call: Any) -> None:
+    client = ScriptedClient()
+
+    with pytest.raises(ValidationError) as caught:
+        call(Table(ORDERS, client=client))
+
+    error = caught.value
+    assert type(error) is ValidationError and error.code == ERR_INVALID_MODEL
+    assert error.operation in ("batch_get", "batch_write") and error.table == TABLE
     assert client.calls == []
 
 
@@ -897,3 +930,188 @@ def test_clock_is_read_once_per_concurrent_call() -> None:
     Table(ORDERS, client=client, now=clock).batch_write(puts=orders(200), max_workers=4)
 
     assert clock.calls == 1
+
+
+# --- leftovers: errors from the caller's own iterator, sleep and client -------------------------------------
+
+
+@pytest.mark.parametrize("max_workers", [None, 2])
+def test_an_error_from_the_callers_iterator_keeps_what_it_had_yielded(max_workers: int | None) -> None:
+    puts = orders(60)
+    broken = RuntimeError("the caller's generator failed")
+
+    def generate() -> Iterator[Order]:
+        for order in puts:
+            if order.number == 55:
+                raise broken
+            yield order
+
+    client = ScriptedClient(default={})
+
+    with pytest.raises(BatchInterruptedError) as caught:
+        Table(ORDERS, client=client).batch_write(
+            puts=generate(), deletes=[("c2", 1)], max_workers=max_workers
+        )
+
+    error = caught.value
+    sent = [
+        r["PutRequest"]["Item"]["number"]["N"] for params in client.requests() for r in write_requests(params)
+    ]
+    assert sent == [str(i) for i in range(50)]  # the two chunks before the error were written
+    assert same_objects(error.unprocessed_puts, puts[50:55])  # pulled from the generator, never sent
+    assert error.unprocessed_deletes == (("c2", 1),)
+    assert error.__cause__ is broken and error.reason == "RuntimeError"
+    assert (error.code, error.operation, error.table) == (ERR_BATCH_OPERATION_FAILED, "batch_write", TABLE)
+
+
+def failing_sleep(seconds: float) -> None:
+    raise RuntimeError("the caller's sleep failed")
+
+
+@pytest.mark.parametrize("max_workers", [None, 2])
+def test_a_sleep_that_raises_reports_exactly_what_is_pending(max_workers: int | None) -> None:
+    puts = orders(60)
+    client = PoisonClient({3, 30})  # one put of chunk 0 and one of chunk 1 are never accepted
+
+    with pytest.raises(BatchInterruptedError) as caught:
+        Table(ORDERS, client=client).batch_write(puts=puts, sleep=failing_sleep, max_workers=max_workers)
+
+    error = caught.value
+    expected = [order for order in puts if order.number not in client.accepted]
+    assert same_objects(error.unprocessed, expected)
+    assert puts[3] in expected and len(expected) < 60
+    assert isinstance(error.__cause__, RuntimeError) and error.reason == "RuntimeError"
+
+
+def test_a_batch_get_sleep_that_raises_keeps_results_and_the_keys_not_read() -> None:
+    keys = [("c1", i) for i in range(120)]
+    client = ScriptedClient(found(stored(Order("c1", 0)), unprocessed=[key_of(Order("c1", 7))]))
+
+    with pytest.raises(BatchInterruptedError) as caught:
+        Table(ORDERS, client=client).batch_get(keys, sleep=failing_sleep)
+
+    error = caught.value
+    assert [o.number for o in error.results] == [0]
+    assert same_objects(error.unprocessed_keys, [keys[7], *keys[100:]])
+    assert (error.operation, error.table) == ("batch_get", TABLE)
+
+
+@pytest.mark.parametrize("max_workers", [None, 2])
+def test_a_plain_exception_from_the_client_mid_way_loses_nothing(max_workers: int | None) -> None:
+    puts = orders(100)
+    deletes = [("c2", i) for i in range(10)]
+    broken = RuntimeError("client bug")
+    written: set[tuple[str, int]] = set()
+
+    def answer(params: dict[str, Any]) -> Any:
+        keys = [
+            (key["customer"]["S"], int(key["number"]["N"]))
+            for r in write_requests(params)
+            for key in [r["PutRequest"]["Item"] if "PutRequest" in r else r["DeleteRequest"]["Key"]]
+        ]
+        if ("c1", 50) in keys:
+            return broken
+        written.update(keys)
+        return {}
+
+    client = ScriptedClient(default=answer)
+
+    with pytest.raises(BatchInterruptedError) as caught:
+        Table(ORDERS, client=client).batch_write(puts=puts, deletes=deletes, max_workers=max_workers)
+
+    error = caught.value
+    assert same_objects(error.unprocessed_puts, [o for o in puts if (o.customer, o.number) not in written])
+    assert same_objects(error.unprocessed_deletes, [d for d in deletes if d not in written])
+    assert puts[50] in error.unprocessed_puts and puts[74] in error.unprocessed_puts
+    if max_workers is None:  # sequential: nothing after the failing chunk was sent
+        assert same_objects(error.unprocessed, [*puts[50:], *deletes])
+    assert error.__cause__ is broken
+
+
+def test_a_plain_exception_from_the_client_mid_way_in_batch_get_loses_nothing() -> None:
+    keys = [("c1", i) for i in range(250)]
+    broken = RuntimeError("client bug")
+    client = ScriptedClient(found(stored(Order("c1", 1))), broken)
+
+    with pytest.raises(BatchInterruptedError) as caught:
+        Table(ORDERS, client=client).batch_get(keys)
+
+    error = caught.value
+    assert [o.number for o in error.results] == [1]
+    assert same_objects(error.unprocessed, keys[100:])
+    assert error.__cause__ is broken
+    assert (error.code, error.operation, error.table) == (ERR_BATCH_OPERATION_FAILED, "batch_get", TABLE)
+
+
+# --- explain matches what is sent; sleep=None never waits ---------------------------------------------------
+
+
+def test_explain_batch_requests_equal_what_the_call_sends() -> None:
+    puts = orders(30)
+    deletes = [("c2", i) for i in range(30)]
+    keys = [("c1", i) for i in range(150)] + [("c1", 3)]
+    client = ScriptedClient(default={})
+    table = Table(ORDERS, client=client, now=Clock())
+
+    explained_write = table.explain.batch_write(puts=puts, deletes=deletes)
+    explained_get = table.explain.batch_get(keys, consistent_read=True, projection=["note"])
+    assert client.calls == []
+    table.batch_write(puts=puts, deletes=deletes)
+    table.batch_get(keys, consistent_read=True, projection=["note"])
+
+    explained = [*explained_write, *explained_get]
+    assert [(r.operation, r.params) for r in explained] == client.calls
+    assert [r.operation for r in explained] == ["batch_write_item"] * 3 + ["batch_get_item"] * 2
+
+
+def test_sleep_none_never_waits() -> None:
+    import time
+
+    huge = Jitter(1.0)  # every wait at its bound: 0.05 + 0.1 + ... + 1.0 s when sleeping
+    table = Table(ORDERS, client=PoisonClient({7}), now=Clock())
+    get_client = ScriptedClient(default=found(unprocessed=[key_of(Order("c1", 7))]))
+    started = time.monotonic()
+
+    for max_workers in (None, 2):
+        with pytest.raises(BatchRetryExceededError):
+            table.batch_write(
+                puts=orders(30), max_retries=8, sleep=None, rand_uniform=huge, max_workers=max_workers
+            )
+    with pytest.raises(BatchRetryExceededError):
+        Table(ORDERS, client=get_client).batch_get([("c1", 7)], max_retries=8, sleep=None, rand_uniform=huge)
+
+    assert len(huge.bounds) == 24  # 8 waits were asked for by each call
+    assert time.monotonic() - started < 2.0  # sleeping would take 3 x 4.55 s
+
+
+class FailingKms(FakeKms):
+    """Hands out data keys until ``fail_after`` of them were issued, then fails as KMS would."""
+
+    def __init__(self, fail_after: int) -> None:
+        super().__init__()
+        self.fail_after = fail_after
+
+    def generate_data_key(self, **params: Any) -> dict[str, Any]:
+        if len(self.keys) >= self.fail_after:
+            raise client_error("KMSInternalException", "GenerateDataKey")
+        return super().generate_data_key(**params)
+
+
+@pytest.mark.parametrize("max_workers", [None, 2])
+def test_a_kms_failure_mid_way_keeps_its_chunk_and_everything_after_it(max_workers: int | None) -> None:
+    cards = [Card(f"c{i:02}", f"41{i:02}") for i in range(60)]
+    client = ScriptedClient(default={})
+    kms = FailingKms(fail_after=30)  # the 31st item (chunk 1) cannot be sealed
+    table = Table(CARDS, client=client, kms_key_arn=ARN, kms_client=kms)
+
+    with pytest.raises(BatchInterruptedError) as caught:
+        table.batch_write(puts=cards, max_workers=max_workers)
+
+    error = caught.value
+    sent = {r["PutRequest"]["Item"]["id"]["S"] for p in client.requests() for r in write_requests(p, "cards")}
+    assert same_objects(error.unprocessed_puts, [c for c in cards if c.id not in sent])
+    assert len(error.unprocessed_puts) >= 25  # the whole chunk of the item that could not be sealed
+    if max_workers is None:  # sequential: that is chunk 1, and chunk 2 was never started
+        assert same_objects(error.unprocessed, cards[25:])
+    assert isinstance(error.__cause__, AwsError) and error.reason == "KMSInternalException"
+    assert (error.operation, error.table) == ("batch_write", "cards")

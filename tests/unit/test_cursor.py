@@ -685,7 +685,7 @@ def test_issue_cursor_emits_a_standard_cursor_without_keys_and_a_signed_one_with
 # --- hostile input ----------------------------------------------------------------------------------------
 
 
-def _only_validation_errors(text: str) -> None:
+def _only_validation_errors(text: Any) -> None:
     for call in (
         lambda: decode_cursor(text),
         lambda: verify_cursor(text, keys=[KEY], table_name=TABLE),
@@ -698,19 +698,44 @@ def _only_validation_errors(text: str) -> None:
             assert exc.code == ERR_INVALID_CURSOR
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_random_text_raises_only_validation_error(text: str) -> None:
     _only_validation_errors(text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary())
 def test_random_bytes_read_as_latin1_raise_only_validation_error(data: bytes) -> None:
     _only_validation_errors(data.decode("latin-1"))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
+@given(st.binary())
+def test_random_bytes_objects_raise_only_validation_error(data: bytes) -> None:
+    # Not a str at all: every entry point must still answer with ErrInvalidCursor, never a TypeError.
+    _only_validation_errors(data)
+    _only_validation_errors(bytearray(data))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary())
+def test_random_bytes_read_as_utf8_with_lone_surrogates_raise_only_validation_error(data: bytes) -> None:
+    _only_validation_errors(data.decode("utf-8", "surrogateescape"))
+
+
+_BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_base64url_text = st.text(st.sampled_from(_BASE64URL_ALPHABET + "="))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.just(G1), st.just(C1), _base64url_text), _base64url_text, st.text(max_size=3))
+def test_random_signed_looking_cursors_raise_only_validation_error(body: str, mac: str, extra: str) -> None:
+    _only_validation_errors(f"{body}.{mac}")
+    _only_validation_errors(f"{body}.{mac[:43].ljust(43, 'A')}{extra}")
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.binary(), st.booleans())
 def test_random_payload_bytes_in_base64url_raise_only_validation_error(data: bytes, pad: bool) -> None:
     _only_validation_errors(b64url(data, pad=pad))
@@ -730,7 +755,7 @@ _typed_shaped = st.dictionaries(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
         _json_values,
@@ -746,4 +771,6 @@ _typed_shaped = st.dictionaries(
 )
 def test_random_json_payloads_raise_only_validation_error(payload: Any) -> None:
     text = json.dumps(payload, ensure_ascii=False)
-    _only_validation_errors(b64url(text.encode("utf-8", "surrogatepass")))
+    standard = b64url(text.encode("utf-8", "surrogatepass"))
+    _only_validation_errors(standard)
+    _only_validation_errors(sign_cursor(standard, key=KEY, table_name=TABLE))  # a valid MAC, hostile body

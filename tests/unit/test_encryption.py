@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import logging
@@ -10,6 +11,8 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
@@ -18,7 +21,19 @@ from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from dynamorm_py import (
+    FilterCondition,
+    ModelDefinition,
+    Table,
+    TransactPut,
+    TransactUpdate,
+    dynamorm_field,
+)
+from dynamorm_py._context import TableContext
 from dynamorm_py._core import AwsCall, Op, run_sync
+from dynamorm_py._crud import get_op, put_op, update_item_op, update_op
+from dynamorm_py._query import QueryArgs, ScanArgs, page_op
+from dynamorm_py.batch import batch_get_op, batch_write_op
 from dynamorm_py.encryption import (
     DataKeyCache,
     aad_for,
@@ -35,16 +50,20 @@ from dynamorm_py.encryption import (
     unmarshal_attribute_value_json,
 )
 from dynamorm_py.errors import (
+    ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_ENCRYPTION_NOT_CONFIGURED,
     ERR_INVALID_ENCRYPTED_ENVELOPE,
     ERR_INVALID_VALUE,
     ERR_UNSUPPORTED_TYPE,
     AwsError,
+    BatchRetryExceededError,
     DynamormPyError,
     EncryptionNotConfiguredError,
     UnsupportedTypeError,
     ValidationError,
 )
+from dynamorm_py.streams import stream_record_op
+from dynamorm_py.transact import transact_get_op, transact_write_op
 
 E = TypeVar("E", bound=BaseException)
 
@@ -1316,3 +1335,268 @@ def test_the_leak_check_itself_detects_each_secret_form() -> None:
         data = secret.encode() if isinstance(secret, str) else secret
         for text in (repr(data), data.hex(), base64.b64encode(data).decode(), f"x{secret!s}y"):
             assert leaked([text], [secret]) != []
+
+
+# --------------------------------------------------------------------------------------------------
+# Fail closed at every lower-level entry point; never queryable (wire-format.md §3.5)
+
+
+@dataclass
+class Vault:
+    owner: str = dynamorm_field(roles=["pk"])
+    label: str = ""
+    secret: str | None = dynamorm_field(encrypted=True, default=None)
+    # Named "version" without the version role: condition_version() falls back to it and must refuse it.
+    version: int = dynamorm_field(encrypted=True, default=0)
+    entries: list[str] = dynamorm_field(encrypted=True, default_factory=list)
+    codes: set[str] = dynamorm_field(encrypted=True, default_factory=set)
+
+
+VAULTS = ModelDefinition.from_dataclass(Vault, table_name="vaults")
+# A stored item whose "secret" holds the §3.4 vector envelope (sealed for the attribute "secret").
+STORED_VAULT: dict[str, Any] = {
+    "owner": {"S": "o-1"},
+    "label": {"S": "plain"},
+    "secret": {"M": vector_entries()},
+}
+
+
+class StoredItemDynamoDB:
+    """A boto3 DynamoDB client double: every read answers with ``item``; every call is recorded."""
+
+    def __init__(self, item: Mapping[str, Any] = STORED_VAULT) -> None:
+        self.item = dict(item)
+        self.calls: list[str] = []
+
+    def _item(self, operation: str) -> dict[str, Any]:
+        self.calls.append(operation)
+        return copy.deepcopy(self.item)
+
+    def get_item(self, **params: Any) -> dict[str, Any]:
+        return {"Item": self._item("get_item")}
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        return {"Items": [self._item("query")], "Count": 1, "ScannedCount": 1}
+
+    def scan(self, **params: Any) -> dict[str, Any]:
+        return {"Items": [self._item("scan")], "Count": 1, "ScannedCount": 1}
+
+    def batch_get_item(self, **params: Any) -> dict[str, Any]:
+        return {"Responses": {"vaults": [self._item("batch_get_item")]}, "UnprocessedKeys": {}}
+
+    def transact_get_items(self, **params: Any) -> dict[str, Any]:
+        return {"Responses": [{"Item": self._item("transact_get_items")}]}
+
+    def update_item(self, **params: Any) -> dict[str, Any]:
+        return {"Attributes": self._item("update_item")}
+
+    def put_item(self, **params: Any) -> dict[str, Any]:
+        self.calls.append("put_item")
+        return {}
+
+    def batch_write_item(self, **params: Any) -> dict[str, Any]:
+        self.calls.append("batch_write_item")
+        return {"UnprocessedItems": {}}
+
+    def transact_write_items(self, **params: Any) -> dict[str, Any]:
+        self.calls.append("transact_write_items")
+        return {}
+
+
+def keyless_context() -> TableContext[Vault]:
+    """The context a Table would build, minus the KMS key a Table refuses to be without."""
+    return TableContext(
+        model=VAULTS,
+        table_name="vaults",
+        now=lambda: datetime(2026, 1, 2, tzinfo=UTC),
+        rand_bytes=counting_bytes(),
+        kms_key_arn=None,
+    )
+
+
+def vault(secret: str | None = PLAINTEXT) -> Vault:
+    return Vault(owner="o-1", label="plain", secret=secret)
+
+
+def keyless_failure(
+    build: Callable[[TableContext[Vault]], Op[Any]], dynamodb: Any, kms: Any, guard: LeakGuard
+) -> EncryptionNotConfiguredError:
+    """Run ``build`` on a keyless context; the EncryptionNotConfiguredError it raises (for a batch: the
+    cause of the BatchRetryExceededError that hands back the caller's unprocessed objects, api.md §2.5)."""
+    with pytest.raises(DynamormPyError) as info:
+        run_sync(build(keyless_context()), clients={"dynamodb": dynamodb, "kms": kms}, sleep=None)
+    error: BaseException = info.value
+    if isinstance(error, BatchRetryExceededError):
+        # Its attributes are the caller's own objects by design; its message and repr stay clean.
+        assert leaked([str(error), repr(error)], guard.secrets) == []
+        cause = error.__cause__
+        assert cause is not None
+        error = cause
+    assert isinstance(error, EncryptionNotConfiguredError)
+    assert error.code == ERR_ENCRYPTION_NOT_CONFIGURED
+    guard.errors.append(error)
+    return error
+
+
+KEYLESS_WRITES: list[tuple[str, Callable[[TableContext[Vault]], Op[Any]]]] = [
+    ("put", lambda ctx: put_op(ctx, vault())),
+    ("put of None and empty values", lambda ctx: put_op(ctx, vault(None))),
+    ("update", lambda ctx: update_op(ctx, "o-1", None, {"secret": PLAINTEXT})),
+    ("update to an empty set", lambda ctx: update_op(ctx, "o-1", None, {"codes": set()})),
+    ("update_item", lambda ctx: update_item_op(ctx, vault(), ["secret"])),
+    ("batch_write", lambda ctx: batch_write_op(ctx, [vault()], ())),
+    ("transact put", lambda ctx: transact_write_op(ctx, [TransactPut(vault())])),
+    ("transact update", lambda ctx: transact_write_op(ctx, [TransactUpdate("o-1", None, {"secret": "x"})])),
+]
+
+
+@pytest.mark.parametrize(("name", "build"), KEYLESS_WRITES, ids=[name for name, _ in KEYLESS_WRITES])
+def test_every_lower_level_write_without_a_key_raises_before_anything_is_sent(
+    name: str, build: Callable[[TableContext[Vault]], Op[Any]], guard: LeakGuard
+) -> None:
+    dynamodb, kms = StoredItemDynamoDB(), FakeKms()
+
+    error = keyless_failure(build, dynamodb, kms, guard)
+
+    assert error.table == "vaults"
+    assert dynamodb.calls == []  # plaintext is never written as a fallback
+    assert kms.calls == []
+
+
+def api_stream_record(image: Mapping[str, Any]) -> dict[str, Any]:
+    keys = {"owner": image["owner"]}
+    return {"eventName": "INSERT", "dynamodb": {"Keys": keys, "NewImage": dict(image)}}
+
+
+KEYLESS_READS: list[tuple[str, Callable[[TableContext[Vault]], Op[Any]]]] = [
+    ("get", lambda ctx: get_op(ctx, "o-1")),
+    ("query", lambda ctx: page_op(ctx, QueryArgs("o-1"), op_name="query")),
+    ("scan", lambda ctx: page_op(ctx, ScanArgs(), op_name="scan")),
+    ("batch_get", lambda ctx: batch_get_op(ctx, ["o-1"])),
+    ("transact_get", lambda ctx: transact_get_op(ctx, ["o-1"])),
+    ("update return values", lambda ctx: update_op(ctx, "o-1", None, {"label": "renamed"})),
+    ("stream record", lambda ctx: stream_record_op(ctx, api_stream_record(STORED_VAULT))),
+]
+
+
+@pytest.mark.parametrize(("name", "build"), KEYLESS_READS, ids=[name for name, _ in KEYLESS_READS])
+def test_every_lower_level_read_of_an_envelope_without_a_key_raises_instead_of_returning_it(
+    name: str, build: Callable[[TableContext[Vault]], Op[Any]], guard: LeakGuard
+) -> None:
+    dynamodb, kms = StoredItemDynamoDB(), vector_kms()
+
+    error = keyless_failure(build, dynamodb, kms, guard)
+
+    assert error.table == "vaults"
+    assert kms.calls == []
+
+
+def test_a_keyless_context_still_reads_items_that_hold_no_encrypted_value() -> None:
+    dynamodb = StoredItemDynamoDB({"owner": {"S": "o-1"}, "label": {"S": "plain"}})
+
+    loaded = run_sync(
+        get_op(keyless_context(), "o-1"), clients={"dynamodb": dynamodb, "kms": None}, sleep=None
+    )
+
+    assert loaded == Vault(owner="o-1", label="plain")
+
+
+def vault_table(dynamodb: Any = None, kms: Any = None, **kwargs: Any) -> Table[Vault]:
+    return Table(
+        VAULTS,
+        client=dynamodb if dynamodb is not None else StoredItemDynamoDB(),
+        kms_key_arn=ARN,
+        kms_client=kms if kms is not None else vector_kms(),
+        **kwargs,
+    )
+
+
+NOT_QUERYABLE: list[tuple[str, Callable[[Table[Vault]], Any]]] = [
+    ("condition", lambda t: t.update_builder("o-1").condition("secret", "=", PLAINTEXT)),
+    (
+        "or_condition",
+        lambda t: t.update_builder("o-1").condition("label", "=", "a").or_condition("secret", "<>", "b"),
+    ),
+    ("condition_exists", lambda t: t.update_builder("o-1").condition_exists("secret")),
+    ("condition_not_exists", lambda t: t.update_builder("o-1").condition_not_exists("secret")),
+    ("condition_version (library-built)", lambda t: t.update_builder("o-1").condition_version(3)),
+    ("add number", lambda t: t.update_builder("o-1").add("version", 1)),
+    ("increment", lambda t: t.update_builder("o-1").increment("version")),
+    ("decrement", lambda t: t.update_builder("o-1").decrement("version")),
+    ("add to set", lambda t: t.update_builder("o-1").add("codes", {"x"})),
+    ("delete from set", lambda t: t.update_builder("o-1").delete("codes", {"x"})),
+    ("append_to_list", lambda t: t.update_builder("o-1").append_to_list("entries", ["x"])),
+    ("prepend_to_list", lambda t: t.update_builder("o-1").prepend_to_list("entries", ["x"])),
+    ("remove_from_list_at", lambda t: t.update_builder("o-1").remove_from_list_at("entries", 0)),
+    ("set_list_element", lambda t: t.update_builder("o-1").set_list_element("entries", 0, "x")),
+    ("query filter", lambda t: t.query("o-1", filter=FilterCondition.eq("secret", PLAINTEXT))),
+    ("scan filter", lambda t: t.scan(filter=FilterCondition.begins_with("secret", "P"))),
+    ("count filter", lambda t: t.count(filter=FilterCondition.exists("codes"))),
+    ("explain filter", lambda t: t.explain.scan(filter=FilterCondition.eq("version", 1))),
+]
+
+
+@pytest.mark.parametrize(("name", "attempt"), NOT_QUERYABLE, ids=[name for name, _ in NOT_QUERYABLE])
+def test_encrypted_fields_are_refused_in_conditions_add_delete_list_operations_and_filters(
+    name: str, attempt: Callable[[Table[Vault]], Any], guard: LeakGuard
+) -> None:
+    dynamodb, kms = StoredItemDynamoDB(), vector_kms()
+
+    with guard.raises(ValidationError, ERR_ENCRYPTED_FIELD_NOT_QUERYABLE) as info:
+        attempt(vault_table(dynamodb, kms))
+
+    assert info.value.field in ("secret", "version", "codes", "entries")
+    assert (dynamodb.calls, kms.calls) == ([], [])
+
+
+def test_plain_set_and_if_not_exists_of_an_encrypted_field_are_sealed() -> None:
+    request = (
+        vault_table()
+        .update_builder("o-1")
+        .set("secret", PLAINTEXT)
+        .set_if_not_exists("version", None, 5)
+        .remove("entries")
+        .explain()
+    )
+
+    assert request.encrypted_attributes == ("secret", "version")
+    assert (
+        request.params["UpdateExpression"]
+        == "SET #u_secret = :u1, #u_version = if_not_exists(#u_version, :u2) REMOVE #u_entries"
+    )
+    values = request.params["ExpressionAttributeValues"]
+    assert values[":u1"]["M"]["v"] == {"N": "1"} and values[":u2"]["M"]["v"] == {"N": "1"}
+
+
+@pytest.mark.parametrize("cache", [True, {}, 300, "cache", object()], ids=repr)
+def test_table_rejects_a_data_key_cache_that_is_not_a_data_key_cache(cache: Any, guard: LeakGuard) -> None:
+    with guard.raises(ValidationError, ERR_INVALID_VALUE) as info:
+        vault_table(data_key_cache=cache)
+
+    assert info.value.table == "vaults"
+
+
+def test_table_accepts_a_data_key_cache_or_none() -> None:
+    assert vault_table(data_key_cache=None).put(vault()) == vault()
+    assert vault_table(data_key_cache=DataKeyCache()).put(vault()) == vault()
+
+
+def test_a_decrypted_number_beyond_dynamodbs_range_is_rejected_not_expanded(guard: LeakGuard) -> None:
+    # A payload can hold N text DynamoDB would never accept; "1E+100000000" must not become a
+    # hundred-million-digit int (the read would hang).
+    stored = {
+        **STORED_VAULT,
+        "version": seal(
+            {"N": "1E+100000000"},
+            attr_name="version",
+            data_key=VECTOR_KEY,
+            edk=VECTOR_EDK,
+            nonce=VECTOR_NONCE,
+        ),
+    }
+    table = vault_table(StoredItemDynamoDB(stored))
+
+    with guard.raises(ValidationError, ERR_INVALID_VALUE) as info:
+        table.get("o-1")
+
+    assert (info.value.field, info.value.operation, info.value.table) == ("version", "get", "vaults")

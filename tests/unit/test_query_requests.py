@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import gc
 import json
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +36,7 @@ from dynamorm_py.errors import (
     ERR_INVALID_CURSOR,
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
+    ERR_INVALID_VALUE,
     ERR_MISSING_PRIMARY_KEY,
     ERR_SECURITY_VALIDATION,
     AwsError,
@@ -1012,7 +1015,19 @@ BAD_QUERIES: list[tuple[str, BadCall, str]] = [
         lambda t: t.query("c1", filter=FilterCondition.eq("nope", "x")),
         ERR_INVALID_MODEL,
     ),
+    (
+        "filter values not a tuple",
+        lambda t: t.query("c1", filter=FilterCondition("status", "IN", wrong(5))),
+        ERR_INVALID_OPERATOR,
+    ),
+    (
+        "filter group without a tuple of filters",
+        lambda t: t.query("c1", filter=FilterGroup("AND", wrong(None))),
+        ERR_INVALID_OPERATOR,
+    ),
     ("projection missing key fields", lambda t: t.query("c1", projection=["status"]), ERR_INVALID_MODEL),
+    ("projection not a list", lambda t: t.query("c1", projection=wrong(5)), ERR_INVALID_MODEL),
+    ("projection a bare string", lambda t: t.query("c1", projection=wrong("customer")), ERR_INVALID_MODEL),
     (
         "projection unknown field",
         lambda t: t.query("c1", projection=["customer", "order_id", "nope"]),
@@ -1026,6 +1041,7 @@ BAD_QUERIES: list[tuple[str, BadCall, str]] = [
     ),
     ("cursor from the other direction", lambda t: t.query("c1", cursor=DESC_CURSOR), ERR_INVALID_CURSOR),
     ("cursor truncated", lambda t: t.query("c1", cursor=DESC_CURSOR[:-7]), ERR_INVALID_CURSOR),
+    ("cursor tampered", lambda t: t.query("c1", cursor="A" + TABLE_SCAN_CURSOR[1:]), ERR_INVALID_CURSOR),
     ("cursor not base64", lambda t: t.query("c1", cursor="***not base64***"), ERR_INVALID_CURSOR),
     ("cursor not json", lambda t: t.query("c1", cursor=b64("{lastKey")), ERR_INVALID_CURSOR),
     ("cursor json array", lambda t: t.query("c1", cursor=b64("[1, 2]")), ERR_INVALID_CURSOR),
@@ -1040,6 +1056,21 @@ BAD_QUERIES: list[tuple[str, BadCall, str]] = [
     ("signed cursor without keys", lambda t: t.query("c1", cursor=SIGNED), ERR_INVALID_CURSOR),
     ("retry count negative", lambda t: t.query_with_retry("c1", max_retries=-1), ERR_INVALID_OPERATOR),
     ("retry with bad limit", lambda t: t.query_with_retry("c1", limit=0), ERR_INVALID_OPERATOR),
+    (
+        "retry delay not a number",
+        lambda t: t.query_with_retry("c1", initial_delay_seconds=wrong("1"), sleep=None),
+        ERR_INVALID_OPERATOR,
+    ),
+    (
+        "retry backoff negative",
+        lambda t: t.query_with_retry("c1", backoff_factor=-2.0, sleep=None),
+        ERR_INVALID_OPERATOR,
+    ),
+    (
+        "retry verify not callable",
+        lambda t: t.query_with_retry("c1", verify=wrong(True), sleep=None),
+        ERR_INVALID_OPERATOR,
+    ),
     ("query_all with bad limit", lambda t: t.query_all("c1", limit=0), ERR_INVALID_OPERATOR),
 ]
 
@@ -1071,11 +1102,26 @@ BAD_SCANS: list[tuple[str, BadCall, str]] = [
     ("iter_scan bad limit", lambda t: t.iter_scan(limit=-1), ERR_INVALID_OPERATOR),
     ("scan_with_retry negative retries", lambda t: t.scan_with_retry(max_retries=-2), ERR_INVALID_OPERATOR),
     (
+        "scan_with_retry infinite delay",
+        lambda t: t.scan_with_retry(max_delay_seconds=float("inf"), sleep=None),
+        ERR_INVALID_OPERATOR,
+    ),
+    (
         "segments zero workers",
         lambda t: t.scan_all_segments(total_segments=2, max_workers=0),
         ERR_INVALID_OPERATOR,
     ),
     ("segments zero total", lambda t: t.scan_all_segments(total_segments=0), ERR_INVALID_OPERATOR),
+    (
+        "segments gsi consistent read",
+        lambda t: t.scan_all_segments(total_segments=2, index_name="gsi-total", consistent_read=True),
+        ERR_INVALID_OPERATOR,
+    ),
+    (
+        "iter_query gsi consistent read",
+        lambda t: t.iter_query("open", index_name="gsi-status", consistent_read=True),
+        ERR_INVALID_OPERATOR,
+    ),
     (
         "segments bad filter",
         lambda t: t.scan_all_segments(total_segments=2, filter=FilterCondition("total", "BETWEEN", (1,))),
@@ -1152,6 +1198,8 @@ def test_a_table_with_signing_keys_rejects_bad_cursors_before_any_request(cursor
         with pytest.raises(ValidationError) as info:
             call()
         assert info.value.code == ERR_INVALID_CURSOR
+        assert info.value.operation in ("query", "scan")
+        assert info.value.table == "orders"
     assert client.calls == []
 
 
@@ -1183,6 +1231,10 @@ def test_security_validation_off_still_enforces_structural_rules() -> None:
     with pytest.raises(ValidationError) as info:
         table.scan(filter=FilterCondition("status", "LIKE", ("a",)))
     assert info.value.code == ERR_INVALID_OPERATOR
+    for alias in ("LTE", "GTE", "NOT_IN", "NOT_CONTAINS"):  # not WF §6 spellings: rejected, not guessed
+        with pytest.raises(ValidationError) as info:
+            table.query("c1", filter=FilterCondition("total", alias, (1,)))
+        assert info.value.code == ERR_INVALID_OPERATOR
     assert client.calls == []
 
 
@@ -1215,3 +1267,36 @@ def test_next_cursor_payload_is_the_wire_format() -> None:
         '{"lastKey":{"SK":{"S":"o\\u003c2\\u003e"},"customer":{"S":"c1"}},"index":"lsi-total","sort":"ASC"}'
     )
     assert json.loads(payload)["lastKey"] == {"SK": {"S": "o<2>"}, "customer": {"S": "c1"}}
+
+
+@pytest.mark.parametrize("keys", [b"\x0b" * 31, [KEY, b"short"], [], "k" * 40])
+def test_a_table_rejects_cursor_signing_keys_shorter_than_32_bytes(keys: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        orders_table(cursor_signing_keys=keys)
+    assert (info.value.code, info.value.table) == (ERR_INVALID_VALUE, "orders")
+
+
+def test_scan_all_segments_runs_segments_concurrently() -> None:
+    # Every first-page call waits until all four segments are in flight: run one after another, they would
+    # never meet at the barrier and the scan would fail with BrokenBarrierError.
+    # (RecordingClient answers under a lock, so this client answers on its own.)
+    barrier = threading.Barrier(4, timeout=10)
+
+    class MeetingClient:
+        def scan(self, **params: Any) -> dict[str, Any]:
+            barrier.wait()
+            return {"Items": [stored_order(f"s{params['Segment']}")]}
+
+    table = Table(ORDERS, client=MeetingClient(), kms_key_arn=ARN, kms_client=object())
+    items = table.scan_all_segments(total_segments=4)
+    assert [o.order_id for o in items] == ["s0", "s1", "s2", "s3"]
+
+
+def test_iter_query_holds_one_page_at_a_time() -> None:
+    client = RecordingClient(paged_script([["o1", "o2"], ["o3", "o4"], ["o5"]]))
+    items = orders_table(client).iter_query("c1", limit=2)
+    first_page = [weakref.ref(next(items)), weakref.ref(next(items))]
+    assert next(items).order_id == "o3"
+    gc.collect()
+    assert [ref() for ref in first_page] == [None, None], "items of a used-up page are released"
+    assert [o.order_id for o in items] == ["o4", "o5"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import dynamorm_py
 from dynamorm_py import (
@@ -30,7 +31,7 @@ from dynamorm_py import (
 )
 from dynamorm_py._core import AwsCall
 from dynamorm_py._typed_json import typed_json_to_av
-from dynamorm_py.encryption import DataKeyCache, seal
+from dynamorm_py.encryption import DataKeyCache, aad_for, seal
 from dynamorm_py.errors import (
     ERR_ENCRYPTION_NOT_CONFIGURED,
     ERR_INVALID_ENCRYPTED_ENVELOPE,
@@ -531,6 +532,19 @@ def test_encrypted_null_and_empty_set_payloads_read_back_as_none_and_empty_set()
 
     assert record.new is not None
     assert (record.new.secret, record.new.pin, record.new.codes) == (None, None, set())
+
+
+def test_go_payload_that_omits_an_empty_set_value_reads_back_as_an_empty_set() -> None:
+    # The Go encoder writes an empty SS as {"t":"SS"} (wire-format.md §3.3).
+    nonce = next(NONCES).to_bytes(12, "big")
+    ct = AESGCM(DATA_KEY).encrypt(nonce, b'{"t":"SS"}', aad_for("codes"))
+    codes = {"M": {"v": {"N": "1"}, "edk": {"B": EDK}, "nonce": {"B": nonce}, "ct": {"B": ct}}}
+    item = stored_note(codes=codes)
+
+    for record in (lambda_record(new=item), api_record(new=item)):
+        parsed = parse(record)
+        assert parsed.new is not None
+        assert parsed.new.codes == set()
 
 
 def test_plaintext_in_an_encrypted_attribute_is_rejected_not_returned() -> None:

@@ -720,3 +720,39 @@ def test_explain_transact_get_shows_the_request() -> None:
         {"id": {"S": "a"}},
         {"id": {"S": "b"}},
     ]
+
+
+# --- explain matches what is sent; the Table driver's token and sleep ---------------------------------------
+
+
+def test_explain_transaction_requests_equal_what_the_call_sends() -> None:
+    client = ScriptedClient({}, {"Responses": [{}, {}]})
+    table = Table(ACCOUNTS, client=client, now=Clock())
+    keys = [("ann", "a"), ("bob", "b")]
+
+    explained = [
+        table.explain.transact_write(four_actions(), client_request_token=TOKEN),
+        table.explain.transact_get(keys, projection=["owner", "name", "balance"]),
+    ]
+    assert client.calls == []
+    table.transact_write(four_actions(), client_request_token=TOKEN)
+    table.transact_get(keys, projection=["owner", "name", "balance"])
+
+    assert [(r.operation, r.params) for r in explained] == client.calls
+
+
+def test_table_conflict_retries_reuse_the_generated_token_and_sleep_none_never_waits() -> None:
+    import time
+
+    conflict = cancelled("TransactionConflict", "None")
+    client = ScriptedClient(*[conflict] * 7, {})
+    started = time.monotonic()
+
+    Table(NOTES, client=client).transact_write(
+        [TransactDelete("a"), TransactDelete("b")], max_conflict_retries=7, sleep=None
+    )
+
+    assert time.monotonic() - started < 2.0  # sleeping would take 0.05 + 0.1 + ... + 1.0 + 1.0 = 3.55 s
+    tokens = {params["ClientRequestToken"] for params in client.requests()}
+    assert len(client.calls) == 8 and len(tokens) == 1
+    assert uuid.UUID(tokens.pop()).version == 4
