@@ -26,7 +26,7 @@ lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(VENV)/.stamp-dev
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict src tests/typing
 
 unit: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest tests/unit tests/test_public_api.py -q

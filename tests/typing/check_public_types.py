@@ -1,0 +1,41 @@
+"""Static type checks of the public surface (run by ``make typecheck`` with mypy --strict; never executed).
+
+``assert_type`` pins what users' type checkers see: a ``Table[T]`` returns ``T``, pages are ``Page[T]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import assert_type
+
+from dynamorm_py import ModelDefinition, Page, PreparedRequest, Table, dynamorm_field
+from dynamorm_py.update_builder import UpdateBuilder
+
+
+@dataclass
+class Note:
+    owner: str = dynamorm_field(roles=["pk"])
+    title: str = dynamorm_field(roles=["sk"])
+    body: str = ""
+
+
+def check(table: Table[Note], note: Note) -> None:
+    assert_type(ModelDefinition.from_dataclass(Note), ModelDefinition[Note])
+    assert_type(table.put(note), Note)
+    assert_type(table.get("a", "b"), Note)
+    assert_type(table.update("a", "b", {"body": "x"}), Note)
+    assert_type(table.update_item(note), Note)
+    assert_type(table.delete("a", "b"), None)
+    assert_type(table.update_builder("a", "b"), UpdateBuilder[Note])
+    assert_type(table.update_builder("a", "b").execute(), Note | None)
+    assert_type(table.query("a"), Page[Note])
+    assert_type(table.query("a").items, list[Note])
+    assert_type(table.query_all("a"), list[Note])
+    assert_type(table.iter_query("a"), Iterator[Note])
+    assert_type(table.scan(), Page[Note])
+    assert_type(table.scan_all_segments(total_segments=2), list[Note])
+    assert_type(table.batch_get([("a", "b")]), list[Note])
+    assert_type(table.transact_get([("a", "b")]), list[Note | None])
+    assert_type(table.explain.put(note), PreparedRequest)
+    assert_type(table.model, ModelDefinition[Note])
