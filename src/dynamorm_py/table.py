@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections import deque
@@ -846,8 +847,6 @@ class Explain(Generic[T]):
     def _all(
         self, build: Callable[[TableContext[T]], Op[Any]], operation: str, *, collect_all: bool = True
     ) -> list[PreparedRequest]:
-        import dataclasses
-
         log: list[str] = []
         ctx = dataclasses.replace(self._ctx, explain_log=log)
         requests = run_explain(
