@@ -116,10 +116,11 @@ class TableContext(Generic[T]):
 
     def read_items(self, items: Sequence[Mapping[str, AV]], *, operation: str) -> Op[list[T]]:
         """``read_item`` over the items of a page; a model without encrypted fields decodes in one pass."""
-        if not self.codec.encrypted:
-            decode = self.codec.decode_item
-            return [decode(item) for item in items]
-        decoded: list[T] = []
+        codec = self.codec
+        if not codec.encrypted:
+            decoded: list[T] = codec.decode_items(items)
+            return decoded
+        decoded = []
         for item in items:
             decoded.append((yield from self.read_item(item, operation=operation)))
         return decoded

@@ -201,10 +201,19 @@ def item_key_reader(codec: ModelCodec) -> Callable[[Any], KeyIdentity]:
     sk_name, sk_plain = sk.python_name, _plain_key(sk)
 
     def pk_sk_identity(item: Any) -> KeyIdentity:
-        return (
-            _value_identity(codec, pk, pk_plain, getattr(item, pk_name)),
-            _value_identity(codec, sk_field, sk_plain, getattr(item, sk_name)),
-        )
+        # _value_identity's plain cases inline (one call less per key part of every batch put).
+        value = getattr(item, pk_name)
+        if pk_plain and type(value) is str and value and value.isascii():
+            pk_identity: Hashable = value
+        else:
+            pk_identity = _value_identity(codec, pk, pk_plain, value)
+        value = getattr(item, sk_name)
+        if sk_plain and (
+            (type(value) is str and value and value.isascii())
+            or (type(value) is int and -_PLAIN_INT_LIMIT < value < _PLAIN_INT_LIMIT)
+        ):
+            return (pk_identity, value)
+        return (pk_identity, _value_identity(codec, sk_field, sk_plain, value))
 
     return pk_sk_identity
 

@@ -5,6 +5,17 @@ attribute, each holding an encoder and a decoder built from the field's resolved
 Calls then run those closures; nothing is rediscovered per call. Generic encoders and decoders cover ``Any``
 and values whose runtime type differs from the annotation; the compiled ones only add fast paths, so the
 stored result never depends on which path ran.
+
+From that list of field codecs, :class:`ModelCodec` also generates (``exec``, once per model) the source of
+its item encoders and its item decoder: the per-field loop (kept as ``_encode_item_reference`` /
+``_decode_item_reference``) unrolled into straight-line code, with ``omit_empty``, sparse index keys,
+encrypted attributes, lifecycle roles and error attribution (``exc.field``) handled exactly as the loop
+does, and the fast path of a plain ``str``/``int``/``bool``/``Decimal`` field (and of the common decoders)
+written inline; every other value calls the field's compiled closure. Every put, batch put and read of a
+page runs this per item, and the unrolled code saves the loop, the tuple unpacking and one or two calls per
+field (bench/codec.py, bench/query.py, bench/batch.py). Names never become code: attribute and field names
+enter the source only as ``repr`` literals of plain ``str`` values, identifiers are generated (``v0``,
+``e0``, ...), and the closures are passed in through the function's namespace.
 """
 
 from __future__ import annotations
@@ -14,8 +25,7 @@ import json as _json
 import math
 import re
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
@@ -81,6 +91,13 @@ def _unsupported(message: str) -> UnsupportedTypeError:
 
 def _decimal_text(value: Decimal) -> str:
     """The N text of a Decimal: finite, at most 38 significant digits, in DynamoDB's range; never rounded."""
+    if type(value) is Decimal:
+        text = str(value)
+        # Positional text (no exponent; a context with capitals=0 writes "e") of at most 38 characters:
+        # finite (NaN, sNaN and Infinity all contain an n or N), at most 38 digits, and an adjusted exponent
+        # within +-38, inside DynamoDB's range.
+        if len(text) <= 38 and "E" not in text and "e" not in text and "N" not in text and "n" not in text:
+            return text
     if not value.is_finite():
         raise _invalid("number is not finite")
     text = str(value)
@@ -194,7 +211,8 @@ def parse_timestamp(text: str) -> datetime:
     """Parse an RFC 3339 date-time into an aware UTC datetime (fraction truncated to microseconds)."""
     if _OUR_TIMESTAMP_RE.fullmatch(text):
         try:
-            return datetime.fromisoformat(text[:26] + "+00:00")
+            # Python 3.11+ reads "Z" and a nine-digit fraction (its last three digits are zero here).
+            return datetime.fromisoformat(text)
         except ValueError:
             pass  # e.g. second 60: the general path below reports it
     match = _TIMESTAMP_RE.match(text)
@@ -274,7 +292,11 @@ def encode_set(values: Iterable[Any]) -> AV:
     kinds = set(map(type, items))
     if kinds == _STR_KINDS or all(issubclass(k, str) for k in kinds):
         # str.__str__ turns str subclasses (a (str, Enum) member) into their plain value.
-        strings = set(items) if kinds == _STR_KINDS else {str.__str__(v) for v in items}
+        strings: Collection[str]
+        if kinds != _STR_KINDS:
+            strings = {str.__str__(v) for v in items}
+        else:
+            strings = items if items is values else set(items)  # a set of str needs no copy
         if not "".join(strings).isascii():
             for v in strings:
                 _check_text(v)
@@ -365,17 +387,24 @@ def _encode_map(value: Mapping[Any, Any], depth: int) -> dict[str, AV]:
     out: dict[str, AV] = {}
     depth += 1
     for key, item in value.items():
-        if type(key) is not str and not isinstance(key, str):
-            raise _unsupported("map keys must be str")
-        if not key.isascii():
+        if type(key) is not str or not key.isascii():
+            if not isinstance(key, str):
+                raise _unsupported("map keys must be str")
             _check_text(key)
+        # encode_value's own branches for the common kinds, without the call.
         kind = type(item)
-        if kind is str and item.isascii():
-            out[key] = {"S": item}
+        if kind is str:
+            out[key] = {"S": item if item.isascii() else _check_text(item)}
         elif kind is int and -_INT_FAST_LIMIT < item < _INT_FAST_LIMIT:
-            out[key] = {"N": str(item)}
+            out[key] = {"N": f"{item}"}
         elif kind is Decimal:
             out[key] = {"N": _decimal_text(item)}
+        elif kind is dict:
+            if depth >= MAX_DEPTH:
+                raise _too_deep()
+            out[key] = {"M": _encode_map(item, depth)}
+        elif kind is bool:
+            out[key] = {"BOOL": item}
         else:
             out[key] = encode_value(item, depth)
     return out
@@ -827,7 +856,7 @@ def build_encoder(tp: Any, depth: int = 0) -> Encoder:
     if origin in LIST_ORIGINS and (
         len(args) == 1 or (origin is tuple and len(args) == 2 and args[1] is Ellipsis)
     ):
-        return _list_encoder(build_encoder(args[0], depth + 1), generic)
+        return _list_encoder(build_encoder(args[0], depth + 1), generic, _any_map_depth(args[0], depth + 1))
     if origin in MAP_ORIGINS and len(args) == 2 and args[0] is str:
         if args[1] is Any:
             return _any_map_encoder(generic, depth)
@@ -835,7 +864,18 @@ def build_encoder(tp: Any, depth: int = 0) -> Encoder:
     return generic
 
 
-def _list_encoder(element: Encoder, generic: Encoder) -> Encoder:
+def _list_encoder(element: Encoder, generic: Encoder, map_depth: int | None = None) -> Encoder:
+    if map_depth is not None:
+        # list[dict[str, Any]]: encode_any_map's fast path inline, one call less per element.
+        def encode_map_list(value: Any) -> AV:
+            if type(value) is list or type(value) is tuple:
+                return {
+                    "L": [{"M": _encode_map(v, map_depth)} if type(v) is dict else element(v) for v in value]
+                }
+            return generic(value)
+
+        return encode_map_list
+
     def encode_list(value: Any) -> AV:
         if type(value) is list or type(value) is tuple:
             return {"L": [element(v) for v in value]}
@@ -851,6 +891,25 @@ def _any_map_encoder(generic: Encoder, depth: int) -> Encoder:
         return generic(value)
 
     return encode_any_map
+
+
+def _any_map_depth(element: Any, depth: int) -> int | None:
+    """The depth ``build_encoder(element, depth)`` passes to ``_encode_map`` when it builds an
+    ``encode_any_map`` (``dict[str, Any]``, optional or not), else ``None``."""
+    tp, _ = unwrap_optional(element)
+    if depth >= MAX_DEPTH:
+        return None
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if (
+        origin in MAP_ORIGINS
+        and origin not in LIST_ORIGINS
+        and len(args) == 2
+        and args[0] is str
+        and args[1] is Any
+    ):
+        return depth
+    return None
 
 
 def _map_encoder(element: Encoder, generic: Encoder) -> Encoder:
@@ -886,13 +945,52 @@ def encode_set_field(value: Any) -> AV:
 # --- per-field and per-model codecs -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EncodedItem:
-    """An encoded item; ``encrypted`` lists the attributes whose plaintext AV still has to be sealed."""
+def _inline_encode_kind(tp: Any) -> str | None:
+    """The build_encoder fast path a generated model encoder repeats inline for annotation ``tp``."""
+    for kind, name in ((str, "str"), (int, "int"), (bool, "bool"), (Decimal, "decimal")):
+        if tp is kind:
+            return name
+    return None
 
-    item: dict[str, AV]
-    lifecycle: dict[str, Any]
-    encrypted: tuple[str, ...]
+
+def _inline_decode_kind(decoder: Decoder) -> str | None:
+    """The decoder a generated model decoder repeats inline (only these exact functions)."""
+    for known, name in (
+        (_dec_str, "str"),
+        (_dec_int, "int"),
+        (_dec_bool, "bool"),
+        (_dec_decimal, "decimal"),
+        (_dec_float, "float"),
+        (_dec_datetime, "datetime"),
+    ):
+        if decoder is known:
+            return name
+    return None
+
+
+class EncodedItem:
+    """An encoded item; ``encrypted`` lists the attributes whose plaintext AV still has to be sealed.
+
+    A plain slotted class: one is built per written item, and a frozen dataclass costs three
+    ``object.__setattr__`` calls each (bench/batch.py).
+    """
+
+    __slots__ = ("encrypted", "item", "lifecycle")
+
+    def __init__(self, item: dict[str, AV], lifecycle: dict[str, Any], encrypted: tuple[str, ...]) -> None:
+        self.item = item
+        self.lifecycle = lifecycle
+        self.encrypted = encrypted
+
+    def __repr__(self) -> str:
+        return f"EncodedItem(item={self.item!r}, lifecycle={self.lifecycle!r}, encrypted={self.encrypted!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not EncodedItem:
+            return NotImplemented
+        return (self.item, self.lifecycle, self.encrypted) == (other.item, other.lifecycle, other.encrypted)
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts, like the dataclass it replaces
 
 
 class FieldCodec:
@@ -907,6 +1005,8 @@ class FieldCodec:
         "encrypted",
         "has_default",
         "init",
+        "inline_decode",
+        "inline_encode",
         "omitempty",
         "python_name",
         "role",
@@ -937,8 +1037,11 @@ class FieldCodec:
         lifecycle = {"created_at", "updated_at", "version", "ttl"}.intersection(definition.roles)
         self.role: str | None = next(iter(lifecycle)) if lifecycle else None
         self.wants_datetime = unwrap_optional(annotation)[0] is datetime
+        # The fast path a generated model encoder/decoder may inline for this field (see ModelCodec).
+        self.inline_encode: str | None = None
         self.encode: Encoder = self._compile_encoder(annotation)
         self.decode: Decoder = self._compile_decoder(annotation)
+        self.inline_decode: str | None = _inline_decode_kind(self.decode)
 
     def _compile_encoder(self, annotation: Any) -> Encoder:
         definition = self.definition
@@ -952,6 +1055,8 @@ class FieldCodec:
             base = encode_value
         else:
             base = build_encoder(annotation)
+            # build_encoder's fast path for exactly these annotations is what the generated code inlines.
+            self.inline_encode = _inline_encode_kind(unwrap_optional(annotation)[0])
         converter = self.converter
         if converter is None:
             return base
@@ -1036,6 +1141,207 @@ def _encode_plan(fields: Sequence[FieldCodec]) -> _EncodePlan:
 _MANAGED_ROLES = ("created_at", "updated_at", "version")
 
 
+# --- generated per-model functions ---------------------------------------------------------------------
+
+
+def _literal(text: str) -> str:
+    """A Python literal of ``text``: the only way a field or attribute name ever reaches generated source."""
+    if type(text) is not str:
+        raise TypeError("generated codecs take plain str names only")
+    return str.__repr__(text)
+
+
+def _compile_function(source: str, namespace: dict[str, Any], name: str) -> Callable[..., Any]:
+    exec(compile(source, "<dynamorm_py generated codec>", "exec"), namespace)
+    function: Callable[..., Any] = namespace[name]
+    return function
+
+
+def _missing_attribute(attribute: str) -> ValidationError:
+    return ValidationError(f"stored item lacks required attribute {attribute!r}", code=ERR_INVALID_MODEL)
+
+
+def _unreadable_attribute(attribute: str) -> ValidationError:
+    return ValidationError(
+        f"stored attribute {attribute!r} cannot be read as its annotation",
+        code=ERR_INVALID_VALUE,
+        field=attribute,
+    )
+
+
+def _generate_encoder(
+    fields: Sequence[FieldCodec],
+    key_attributes: Sequence[str],
+    lifecycle: Callable[[Any, dict[str, AV], datetime], dict[str, Any]] | None,
+) -> Callable[[Any, datetime | None], EncodedItem]:
+    """``encode(item, now)``: the loop of :meth:`ModelCodec._encode_item_reference`, unrolled per field."""
+    namespace: dict[str, Any] = {
+        "ValidationError": ValidationError,
+        "EncodedItem": EncodedItem,
+        "is_empty": is_empty,
+        "is_missing_index_key": is_missing_index_key,
+        "check_key_av": check_key_av,
+        "lifecycle": lifecycle,
+        "values": _encode_plan(fields)[0],
+        "Decimal": Decimal,
+        "decimal_text": _decimal_text,
+    }
+    limit = repr(_INT_FAST_LIMIT)
+    any_encrypted = any(f.encrypted for f in fields)
+    lines = [
+        "def encode(item, now):",
+        "    out = {}",
+        "    encrypted = []" if any_encrypted else "    encrypted = ()",
+        "    a = None",
+        "    try:",
+    ]
+    if fields:
+        lines.append(f"        ({''.join(f'v{i}, ' for i in range(len(fields)))}) = values(item)")
+    for i, f in enumerate(fields):
+        v, attribute = f"v{i}", _literal(f.attribute_name)
+        namespace[f"e{i}"] = f.encode
+        lines.append(f"        a = {attribute}")
+        indent = "        "
+        skip = []
+        if f.omitempty:
+            skip.append(f"is_empty({v})")
+        if f.sparse:
+            skip.append(f"is_missing_index_key({v})")
+        if skip:
+            lines.append(f"        if not ({' or '.join(skip)}):")
+            indent += "    "
+        if f.encrypted:
+            lines.append(f"{indent}encrypted.append({attribute})")
+        kind = f.inline_encode
+        if kind == "str":
+            expr = f"{{'S': {v}}} if type({v}) is str and {v}.isascii() else e{i}({v})"
+        elif kind == "int":
+            expr = f"{{'N': f'{{{v}}}'}} if type({v}) is int and -{limit} < {v} < {limit} else e{i}({v})"
+        elif kind == "bool":
+            expr = f"{{'BOOL': {v}}} if type({v}) is bool else e{i}({v})"
+        elif kind == "decimal":
+            expr = f"{{'N': decimal_text({v})}} if type({v}) is Decimal else e{i}({v})"
+        else:
+            expr = f"e{i}({v})"
+        lines.append(f"{indent}out[{attribute}] = {expr}")
+    lines.append(
+        "        written = lifecycle(item, out, now)" if lifecycle is not None else "        written = {}"
+    )
+    lines += [
+        "    except ValidationError as exc:",
+        "        if exc.field is None:",
+        "            exc.field = a",
+        "        raise",
+    ]
+    for attribute in map(_literal, key_attributes):
+        lines += [
+            f"    av = out.get({attribute})",
+            "    if av is None or not (av.get('S') or 'N' in av or av.get('B')):",
+            f"        check_key_av(av, {attribute})",
+        ]
+    tail = "tuple(encrypted) if encrypted else ()" if any_encrypted else "()"
+    lines.append(f"    return EncodedItem(out, written, {tail})")
+    return _compile_function("\n".join(lines) + "\n", namespace, "encode")
+
+
+def _generate_decoder(model_type: type, fields: Sequence[FieldCodec]) -> Callable[[Mapping[str, AV]], Any]:
+    """``decode(item)``: the loop of :meth:`ModelCodec._decode_item_reference`, unrolled per field."""
+    namespace: dict[str, Any] = {
+        "ValidationError": ValidationError,
+        "Decimal": Decimal,
+        "missing": _missing_attribute,
+        "unreadable": _unreadable_attribute,
+        "cannot_build": _cannot_build,
+        "model_type": model_type,
+        "setattr": object.__setattr__,
+        "our_timestamp": _OUR_TIMESTAMP_RE.fullmatch,
+        "fromisoformat": datetime.fromisoformat,
+    }
+    any_late = any(not f.init for f in fields)
+    lines = [
+        "def decode(item):",
+        "    kwargs = {}",
+        "    late = {}" if any_late else "",
+        "    get = item.get",
+        "    a = ''",
+        "    try:",
+    ]
+    for i, f in enumerate(fields):
+        attribute = _literal(f.attribute_name)
+        target = f"{'kwargs' if f.init else 'late'}[{_literal(f.python_name)}]"
+        namespace[f"d{i}"] = f.decode
+        lines += [
+            f"        a = {attribute}",
+            f"        av = get({attribute})",
+            "        if av is None:",
+            "            pass" if f.has_default else f"            raise missing({attribute})",
+            "        else:",
+        ]
+        kind = f.inline_decode
+        if kind == "str":
+            lines += [
+                "            x = av.get('S')",
+                f"            {target} = x if x is not None else d{i}(av)",
+            ]
+        elif kind == "int":
+            lines += [
+                "            x = av.get('N')",
+                f"            {target} = int(x) if x is not None and x.isdigit() else d{i}(av)",
+            ]
+        elif kind == "bool":
+            lines += [
+                "            x = av.get('BOOL')",
+                f"            {target} = x if x is not None else d{i}(av)",
+            ]
+        elif kind == "decimal":
+            lines += [
+                "            x = av.get('N')",
+                f"            {target} = Decimal(x) if x is not None else d{i}(av)",
+            ]
+        elif kind == "float":
+            lines += [
+                "            x = av.get('N')",
+                f"            {target} = float(x) if x is not None else d{i}(av)",
+            ]
+        elif kind == "datetime":
+            # parse_timestamp's fast path for the form we write; anything else takes the full decoder.
+            lines += [
+                "            x = av.get('S')",
+                "            if x is not None and our_timestamp(x) is not None:",
+                "                try:",
+                f"                    {target} = fromisoformat(x)",
+                "                except ValueError:",
+                f"                    {target} = d{i}(av)",
+                "            else:",
+                f"                {target} = d{i}(av)",
+            ]
+        else:
+            lines.append(f"            {target} = d{i}(av)")
+    lines += [
+        "    except ValidationError as exc:",
+        "        exc.field = a",
+        "        raise",
+        "    except (TypeError, ValueError, KeyError, AttributeError):",
+        "        raise unreadable(a) from None",
+        "    try:",
+        "        instance = model_type(**kwargs)",
+        "    except TypeError:",
+        "        raise cannot_build(model_type) from None",
+    ]
+    if any_late:
+        lines += ["    for name, value in late.items():", "        setattr(instance, name, value)"]
+    lines.append("    return instance")
+    return _compile_function("\n".join(lines) + "\n", namespace, "decode")
+
+
+def _cannot_build(model_type: type) -> ValidationError:
+    # e.g. an ignored field without a default: the stored item can never provide it.
+    return ValidationError(
+        f"stored item cannot build {model_type.__name__}: a field without default is missing",
+        code=ERR_INVALID_MODEL,
+    )
+
+
 class ModelCodec:
     """The compiled codec of one model: field codecs in dataclass field order."""
 
@@ -1062,6 +1368,20 @@ class ModelCodec:
         self._decoders = tuple(
             (f.attribute_name, f.python_name, f.decode, f.init, f.has_default) for f in self.fields
         )
+        self._encode_now: Callable[[Any, datetime | None], EncodedItem]
+        self._encode_all: Callable[[Any, datetime | None], EncodedItem]
+        self._decode: Callable[[Mapping[str, AV]], Any]
+        if all(type(f.attribute_name) is str and type(f.python_name) is str for f in self.fields):
+            plain = [f for f in self.fields if f.role not in _MANAGED_ROLES]
+            managed = any(f.role in _MANAGED_ROLES for f in self.fields)
+            self._encode_now = _generate_encoder(
+                plain, self._key_attributes, self._apply_lifecycle if managed else None
+            )
+            self._encode_all = _generate_encoder(self.fields, self._key_attributes, None)
+            self._decode = _generate_decoder(model_type, self.fields)
+        else:  # names of a str subclass stay what they are: no generated code, the per-field loop
+            self._encode_now = self._encode_all = lambda item, now: self._encode_item_reference(item, now=now)
+            self._decode = self._decode_item_reference
 
     # writing -------------------------------------------------------------------------------------
 
@@ -1070,6 +1390,12 @@ class ModelCodec:
 
         Without ``now`` every field, lifecycle ones included, is written as it is (``omit_empty`` applies).
         """
+        if now is None:
+            return self._encode_all(item, None)
+        return self._encode_now(item, now)
+
+    def _encode_item_reference(self, item: Any, *, now: datetime | None = None) -> EncodedItem:
+        """:meth:`encode_item` as a loop over the field codecs: what the generated encoders unroll (tests)."""
         values, steps = self._plain if now is not None else self._all
         out: dict[str, AV] = {}
         encrypted: list[str] = []
@@ -1152,6 +1478,15 @@ class ModelCodec:
 
     def decode_item(self, item: Mapping[str, AV]) -> Any:
         """Build a model instance from a (decrypted) stored item; unknown attributes are dropped."""
+        return self._decode(item)
+
+    def decode_items(self, items: Iterable[Mapping[str, AV]]) -> list[Any]:
+        """:meth:`decode_item` of each item (a page of a query or scan), without a method call per item."""
+        decode = self._decode
+        return [decode(item) for item in items]
+
+    def _decode_item_reference(self, item: Mapping[str, AV]) -> Any:
+        """:meth:`decode_item` as a loop over the field codecs: what the generated decoder unrolls (tests)."""
         kwargs: dict[str, Any] = {}
         late: dict[str, Any] = {}
         get = item.get

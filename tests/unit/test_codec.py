@@ -9,17 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum, IntEnum
+from functools import partial
 from typing import Any, Optional
 
 import pytest
 from boto3.dynamodb.types import Binary
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dynamorm_py import codec
 from dynamorm_py._annotations import is_set_annotation, unwrap_optional
 from dynamorm_py.codec import (
     MAX_ITEM_BYTES,
+    EncodedItem,
     build_decoder,
     build_encoder,
     canonical_json,
@@ -38,6 +40,7 @@ from dynamorm_py.errors import (
     ERR_INVALID_VALUE,
     ERR_MISSING_PRIMARY_KEY,
     ERR_UNSUPPORTED_TYPE,
+    DynamormPyError,
     UnsupportedTypeError,
     ValidationError,
 )
@@ -1274,3 +1277,314 @@ def test_secondary_index_keys_that_are_missing_or_empty_are_left_out(missing: st
 def test_secondary_index_keys_with_values_are_written() -> None:
     encoded = _INDEXED.codec.encode_item(_Indexed(pk="a", email="e", score=0))
     assert encoded.item == {"pk": {"S": "a"}, "email": {"S": "e"}, "score": {"N": "0"}}
+
+
+# --- generated model codecs agree with the per-field loop ------------------------------------------------
+
+# Annotations of the random models: the inlined kinds, their optionals, and ones that call a field codec.
+_GEN_ANNOTATIONS: list[Any] = [
+    str,
+    int,
+    bool,
+    Decimal,
+    float,
+    datetime,
+    bytes,
+    str | None,
+    int | None,
+    bool | None,
+    Decimal | None,
+    datetime | None,
+    set[str],
+    list[dict[str, Any]],
+    dict[str, Any],
+    list[int],
+    Any,
+]
+
+
+class _Color(Enum):
+    RED = "red"
+
+
+class _StrColor(str, Enum):  # noqa: UP042 - a (str, Enum) member, not a StrEnum, is the case under test
+    BLUE = "blue"
+
+
+_SCALAR_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.sampled_from([10**38, -(10**38), 10**38 - 1, 0, -1])
+    | st.text(max_size=6)
+    | st.sampled_from(["", "é", "\ud800", "x" * 3, "2024-01-01T00:00:00.000000000Z"])
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.decimals(allow_nan=True, allow_infinity=True, places=None)
+    | st.sampled_from([Decimal("1E+200"), Decimal("1" * 39), Decimal("-0"), Decimal("sNaN")])
+    | st.datetimes(timezones=st.none() | st.sampled_from([UTC, PLUS_2]))
+    | st.binary(max_size=4)
+    | st.sampled_from([_Color.RED, _StrColor.BLUE, True, 1.5, object()])
+)
+_ANY_VALUES = st.recursive(
+    _SCALAR_VALUES,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.sets(st.text(max_size=3) | st.integers(), max_size=3)
+        | st.dictionaries(st.text(max_size=3) | st.integers(0, 3), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+_NUMBER_TEXTS = st.sampled_from(["0", "-1", "12", "1.5", "1e5", "1E+400", "abc", "", "-0", "٣", "1" * 50])
+_SCALAR_AVS = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=5) | st.sampled_from(["2024-01-01T00:00:00.000000000Z"])),
+    st.sampled_from(
+        [
+            {"S": "2024-02-30T00:00:00.000000000Z"},
+            {"S": "2024-01-01T23:59:60.000000000Z"},
+            {"S": "2024-01-01T00:00:00+02:00"},
+        ]
+    ),
+    st.builds(lambda n: {"N": n}, _NUMBER_TEXTS),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda b: {"B": b}, st.binary(max_size=3)),
+    st.builds(lambda ss: {"SS": ss}, st.lists(st.text(max_size=3), max_size=3)),
+    st.builds(lambda ns: {"NS": ns}, st.lists(_NUMBER_TEXTS, max_size=2)),
+    st.sampled_from([{}, {"X": 1}, {"S": None}, {"N": 5}, {"S": "a", "N": "1"}, "not a map"]),
+)
+_AVS = st.recursive(
+    _SCALAR_AVS,
+    lambda children: (
+        st.builds(lambda values: {"L": values}, st.lists(children, max_size=2))
+        | st.builds(
+            lambda entries: {"M": entries}, st.dictionaries(st.text(max_size=3), children, max_size=2)
+        )
+    ),
+    max_leaves=4,
+)
+
+
+def _fitting_values(annotation: Any, near_miss: bool) -> st.SearchStrategy[Any]:
+    """Values of the annotated type (``None`` too for optionals), or values just off its fast path."""
+    inner, optional = unwrap_optional(annotation)
+    fitting: dict[Any, st.SearchStrategy[Any]] = {
+        str: st.text(max_size=6, min_size=1),
+        int: INTS,
+        bool: st.booleans(),
+        Decimal: decimals_in_range(),
+        float: FLOATS,
+        datetime: AWARE,
+        bytes: st.binary(min_size=1, max_size=4),
+        set[str]: st.sets(TEXT, max_size=3),
+        list[dict[str, Any]]: st.lists(st.dictionaries(TEXT, INTS | TEXT, max_size=2), max_size=2),
+        dict[str, Any]: st.dictionaries(TEXT, INTS | TEXT | st.booleans(), max_size=2),
+        list[int]: st.lists(INTS, max_size=3),
+    }
+    near: dict[Any, st.SearchStrategy[Any]] = {
+        str: st.sampled_from(["", "é", "\ud800", _StrColor.BLUE, 1, None]),
+        int: st.sampled_from([True, 10**38, -(10**38), 10**39, 1.0, "1", None]),
+        bool: st.sampled_from([0, 1, None, "true"]),
+        Decimal: st.sampled_from([Decimal("NaN"), Decimal("1E+200"), Decimal("1" * 39), 1, None]),
+    }
+    if near_miss:
+        return near.get(inner, _SCALAR_VALUES)
+    strategy = fitting.get(inner, _ANY_VALUES)
+    return strategy | st.none() if optional else strategy
+
+
+# Another value of the kind an attribute was written as: the edge cases of each inlined decoder.
+_SAME_KIND_AVS: dict[str, st.SearchStrategy[Any]] = {
+    "N": st.builds(lambda n: {"N": n}, _NUMBER_TEXTS),
+    "S": st.builds(
+        lambda s: {"S": s},
+        st.text(max_size=4)
+        | st.sampled_from(
+            [
+                "2024-01-01T00:00:00.000000000Z",
+                "2024-02-30T00:00:00.000000000Z",
+                "2024-01-01T23:59:60.000000000Z",
+                "2024-01-01t00:00:00.000000Z",
+                "2024-01-01T00:00:00.123456789+02:00",
+            ]
+        ),
+    ),
+    "BOOL": st.builds(lambda b: {"BOOL": b}, st.booleans() | st.sampled_from([0, 1, "yes"])),
+    "NULL": st.sampled_from([{"NULL": True}, {"NULL": False}]),
+}
+
+
+@st.composite
+def _generated_codec_cases(draw: st.DrawFn) -> tuple[ModelDefinition[Any], Any, datetime | None]:
+    """A random model (options, lifecycle roles, index keys, renames) and an instance of arbitrary values."""
+    pk_name = draw(st.sampled_from(["PK", "é", "p'k"]))
+    fields: list[tuple[str, Any, Any]] = [
+        ("pk", draw(st.sampled_from([str, str, int])), dynamorm_field(roles=["pk"], name=pk_name))
+    ]
+    indexed: list[str] = []
+    if draw(st.booleans()):
+        fields.append(("sk", draw(st.sampled_from([str, int, Decimal])), dynamorm_field(roles=["sk"])))
+    roles = draw(st.lists(st.sampled_from(["created_at", "updated_at", "version", "ttl"]), unique=True))
+    lifecycle_types = {"created_at": datetime | None, "updated_at": str | None, "version": int | None}
+    for role in roles:
+        annotation = lifecycle_types.get(role, draw(st.sampled_from([int | None, datetime | None])))
+        fields.append((f"life_{role}", annotation, dynamorm_field(roles=[role], default=None)))
+    for position in range(draw(st.integers(0, 6))):
+        name = f"f{position}"
+        annotation = draw(st.sampled_from(_GEN_ANNOTATIONS))
+        options: dict[str, Any] = {
+            "name": draw(st.sampled_from([None, f"attr {position}", f"'\"{position}\\", f"é{position}"])),
+            "omitempty": draw(st.booleans()),
+            "encrypted": draw(st.booleans()),
+        }
+        if draw(st.booleans()):
+            fields.append((name, annotation, dynamorm_field(default=None, **options)))
+        else:
+            fields.append((name, annotation, dynamorm_field(**options)))
+        if draw(st.integers(0, 3)) == 0:
+            indexed.append(name)
+    fields.sort(key=lambda f: f[2].default is not dataclasses.MISSING)  # required ones first
+    if draw(st.booleans()):
+        fields.append(("late", int, dataclasses.field(default=0, init=False)))
+    model_type = dataclasses.make_dataclass("GeneratedCase", fields)
+    indexes = [gsi("by-" + name, partition=name) for name in indexed]
+    try:
+        model: ModelDefinition[Any] = ModelDefinition.from_dataclass(model_type, indexes=indexes)
+    except DynamormPyError:
+        assume(False)
+        raise
+    values = {}
+    for name, annotation, spec in fields:
+        if spec.init:
+            roll = draw(st.integers(0, 9))
+            values[name] = draw(
+                _ANY_VALUES if roll == 0 else _fitting_values(annotation, near_miss=roll == 1)
+            )
+    instance = model_type(**values)
+    now = draw(
+        st.none() | st.just(datetime(2026, 1, 2, 3, 4, 5, 6789, tzinfo=UTC)) | st.just(datetime(2026, 1, 2))
+    )
+    return model, instance, now
+
+
+def _outcome(run: Callable[[], Any]) -> tuple[Any, ...]:
+    """What a call produced, comparably: its typed repr, or the error's type, message, code and field."""
+    try:
+        result = run()
+    except Exception as exc:
+        return ("error", type(exc), str(exc), getattr(exc, "code", None), getattr(exc, "field", None))
+    if isinstance(result, EncodedItem):
+        return ("encoded", repr(result.item), repr(result.lifecycle), result.encrypted)
+    values = [
+        (f.name, type(getattr(result, f.name)), repr(getattr(result, f.name)))
+        for f in dataclasses.fields(result)
+    ]
+    return ("decoded", type(result), values)
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+@given(case=_generated_codec_cases(), data=st.data())
+def test_generated_model_codec_agrees_with_the_per_field_loop(
+    case: tuple[ModelDefinition[Any], Any, datetime | None], data: st.DataObject
+) -> None:
+    model, instance, now = case
+    codec = model.codec
+    generated = _outcome(lambda: codec.encode_item(instance, now=now))
+    assert generated == _outcome(lambda: codec._encode_item_reference(instance, now=now))
+    # Decoding: what was written, or any stored item (wrong types, missing and unknown attributes).
+    try:
+        written = codec._encode_item_reference(instance).item
+    except Exception:
+        written = {}
+    stored_item: dict[str, Any] = {}
+    for attribute in [f.attribute_name for f in codec.fields] + ["unknown"]:
+        choice = data.draw(st.sampled_from(["written", "written", "same kind", "random", "absent"]))
+        kind = next(iter(written[attribute]), None) if attribute in written else None
+        if choice == "same kind" and kind in _SAME_KIND_AVS:
+            stored_item[attribute] = data.draw(_SAME_KIND_AVS[kind])
+        elif choice == "written" and kind is not None:
+            stored_item[attribute] = written[attribute]
+        elif choice != "absent":
+            stored_item[attribute] = data.draw(_AVS)
+    assert _outcome(lambda: codec.decode_item(stored_item)) == _outcome(
+        lambda: codec._decode_item_reference(stored_item)
+    )
+
+
+_EDGE_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    -5,
+    10**38,
+    10**38 - 1,
+    -(10**38),
+    10**40,
+    1.5,
+    float("nan"),
+    Decimal("1.5"),
+    Decimal("NaN"),
+    Decimal("1E+200"),
+    Decimal("1" * 39),
+    Decimal("-0"),
+    "",
+    "a",
+    "é",
+    "\ud800",
+    _StrColor.BLUE,
+    _Color.RED,
+    b"",
+    b"x",
+    datetime(2024, 1, 1, tzinfo=UTC),
+    datetime(2024, 1, 1),
+    {"a"},
+    [{"k": 1}],
+    {"k": [1, "x"]},
+    {1: 2},
+]
+
+
+@pytest.mark.parametrize("annotation", _GEN_ANNOTATIONS, ids=repr)
+@pytest.mark.parametrize("omitempty", [False, True])
+def test_generated_model_codec_agrees_with_the_per_field_loop_on_edge_values(
+    annotation: Any, omitempty: bool
+) -> None:
+    model_type = dataclasses.make_dataclass(
+        "EdgeCase",
+        [
+            ("pk", str, dynamorm_field(roles=["pk"])),
+            ("value", annotation, dynamorm_field(default=None, omitempty=omitempty, name="v'\"")),
+        ],
+    )
+    codec = ModelDefinition.from_dataclass(model_type).codec
+    for value in _EDGE_VALUES:
+        instance = model_type(pk="k", value=value)
+        assert _outcome(partial(codec.encode_item, instance)) == _outcome(
+            partial(codec._encode_item_reference, instance)
+        )
+        try:
+            written = codec._encode_item_reference(instance).item
+        except Exception:
+            continue
+        for stored in (written, {"pk": {"S": "k"}}, {"v'\"": written.get("v'\"", {"NULL": True})}):
+            assert _outcome(partial(codec.decode_item, stored)) == _outcome(
+                partial(codec._decode_item_reference, stored)
+            )
+
+
+def test_a_model_with_str_subclass_names_keeps_the_per_field_loop() -> None:
+    class Name(str):
+        pass
+
+    model_type = dataclasses.make_dataclass(
+        "SubclassNames",
+        [("pk", str, dynamorm_field(roles=["pk"], name=Name("PK"))), ("n", int, dynamorm_field(default=0))],
+    )
+    codec = ModelDefinition.from_dataclass(model_type).codec
+    encoded = codec.encode_item(model_type(pk="a", n=2))
+    assert encoded == codec._encode_item_reference(model_type(pk="a", n=2))
+    assert [type(name) for name in encoded.item] == [Name, str]
+    assert codec.decode_item(encoded.item) == model_type(pk="a", n=2)
