@@ -35,7 +35,7 @@ test: lint typecheck
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.stamp-dev
-	for bench in bench/*.py; do $(BIN)/python $$bench || exit 1; done
+	for bench in bench/[!_]*.py; do $(BIN)/python $$bench || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

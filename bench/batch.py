@@ -20,22 +20,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
+from _support import CREDENTIALS, Sample, embedded_server, make_client, measure
 from botocore.awsrequest import AWSResponse
 
 from dynamorm_py import ModelDefinition, Table, dynamorm_field
 from dynamorm_py.schema import ensure_table
 
 TABLE = "bench_batch"
-CREDENTIALS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-east-1"}
 
 
 @dataclass
@@ -101,44 +97,7 @@ def stub_client() -> Any:
     return client
 
 
-@contextmanager
-def embedded_server() -> Iterator[str]:
-    """The embedded server in a child process; yields its endpoint URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dynamorm_py", "local", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        if not line.startswith("DYNAMODB_ENDPOINT="):
-            raise RuntimeError(f"the embedded server did not start: {line!r}")
-        yield line.split("=", 1)[1]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def server_client(endpoint: str) -> Any:
-    session = botocore.session.get_session()
-    return session.create_client("dynamodb", endpoint_url=endpoint, **CREDENTIALS)
-
-
 # --- measuring -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    wall: float
-    cpu: float
-
-
-def measure(run: Callable[[], None]) -> Sample:
-    wall, cpu = time.perf_counter(), time.process_time()
-    run()
-    return Sample(time.perf_counter() - wall, time.process_time() - cpu)
 
 
 def best(runs: dict[str, list[Sample]], name: str) -> Sample:
@@ -189,7 +148,7 @@ def main() -> None:
     report("zero-network stub transport", runs, args.items, "raw boto3 loop")
 
     with embedded_server() as endpoint:
-        client = server_client(endpoint)
+        client = make_client("dynamodb", endpoint)
         ensure_table(MODEL, client=client)
         table = Table(MODEL, client=client)
         runs = compare(

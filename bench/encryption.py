@@ -21,22 +21,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import botocore.session
+from _support import Sample, embedded_server, make_client, measure
 
 from dynamorm_py import ModelDefinition, Table, dynamorm_field
 from dynamorm_py.encryption import DataKeyCache
 from dynamorm_py.schema import ensure_table
-
-CREDENTIALS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-east-1"}
 
 
 @dataclass
@@ -77,30 +71,6 @@ class CountingKms:
         return self.inner.decrypt(**params)
 
 
-@contextmanager
-def embedded_server() -> Iterator[str]:
-    """The embedded server in a child process; yields its endpoint URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dynamorm_py", "local", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        if not line.startswith("DYNAMODB_ENDPOINT="):
-            raise RuntimeError(f"the embedded server did not start: {line!r}")
-        yield line.split("=", 1)[1]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def make_client(service: str, endpoint: str) -> Any:
-    return botocore.session.get_session().create_client(service, endpoint_url=endpoint, **CREDENTIALS)
-
-
 def put_and_get(table: Table[Any], make: Callable[[int], Any], items: int) -> Callable[[], None]:
     def run() -> None:
         for index in range(items):
@@ -108,18 +78,6 @@ def put_and_get(table: Table[Any], make: Callable[[int], Any], items: int) -> Ca
             table.get("clinic-7", index)
 
     return run
-
-
-@dataclass
-class Sample:
-    wall: float
-    cpu: float
-
-
-def measure(run: Callable[[], None]) -> Sample:
-    wall, cpu = time.perf_counter(), time.process_time()
-    run()
-    return Sample(time.perf_counter() - wall, time.process_time() - cpu)
 
 
 def main() -> None:
