@@ -1244,6 +1244,16 @@ def _generate_encoder(
     return _compile_function("\n".join(lines) + "\n", namespace, "encode")
 
 
+# Inlined decode fast paths: AV type read, expression of its value ``x``, extra condition for the fast path.
+_INLINE_DECODE = {
+    "str": ("S", "x", ""),
+    "int": ("N", "int(x)", " and x.isdigit()"),
+    "bool": ("BOOL", "x", ""),
+    "decimal": ("N", "Decimal(x)", ""),
+    "float": ("N", "float(x)", ""),
+}
+
+
 def _generate_decoder(model_type: type, fields: Sequence[FieldCodec]) -> Callable[[Mapping[str, AV]], Any]:
     """``decode(item)``: the loop of :meth:`ModelCodec._decode_item_reference`, unrolled per field."""
     namespace: dict[str, Any] = {
@@ -1278,30 +1288,11 @@ def _generate_decoder(model_type: type, fields: Sequence[FieldCodec]) -> Callabl
             "        else:",
         ]
         kind = f.inline_decode
-        if kind == "str":
+        if kind in _INLINE_DECODE:
+            av_type, value, condition = _INLINE_DECODE[kind]
             lines += [
-                "            x = av.get('S')",
-                f"            {target} = x if x is not None else d{i}(av)",
-            ]
-        elif kind == "int":
-            lines += [
-                "            x = av.get('N')",
-                f"            {target} = int(x) if x is not None and x.isdigit() else d{i}(av)",
-            ]
-        elif kind == "bool":
-            lines += [
-                "            x = av.get('BOOL')",
-                f"            {target} = x if x is not None else d{i}(av)",
-            ]
-        elif kind == "decimal":
-            lines += [
-                "            x = av.get('N')",
-                f"            {target} = Decimal(x) if x is not None else d{i}(av)",
-            ]
-        elif kind == "float":
-            lines += [
-                "            x = av.get('N')",
-                f"            {target} = float(x) if x is not None else d{i}(av)",
+                f"            x = av.get({av_type!r})",
+                f"            {target} = {value} if x is not None{condition} else d{i}(av)",
             ]
         elif kind == "datetime":
             # parse_timestamp's fast path for the form we write; anything else takes the full decoder.
