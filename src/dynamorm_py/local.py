@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import socket
 import threading
 import urllib.request
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, get_args
 
@@ -30,7 +31,13 @@ if TYPE_CHECKING:
     from .model import ModelDefinition
     from .table import Table
 
-__all__ = ["LocalDynamoDB", "RemoteDynamoDB", "local_dynamodb"]
+__all__ = [
+    "ENDPOINT_VARIABLE",
+    "LocalDynamoDB",
+    "RemoteDynamoDB",
+    "dynamodb_from_environment",
+    "local_dynamodb",
+]
 
 T = TypeVar("T")
 
@@ -40,6 +47,8 @@ DUMMY_ACCESS_KEY_ID = "dynamorm-local"
 DUMMY_SECRET_ACCESS_KEY = "dynamorm-local"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_REGION = "us-east-1"
+# The variable that points scripts, tests and the pytest fixtures at an external endpoint.
+ENDPOINT_VARIABLE = "DYNAMODB_ENDPOINT"
 
 # Overrides botocore's session variable for the profile so that AWS_PROFILE / AWS_DEFAULT_PROFILE naming a
 # profile that does not exist cannot break (or steer) clients that carry their own credentials.
@@ -292,6 +301,24 @@ def local_dynamodb(
     """A started ``LocalDynamoDB`` for the duration of the ``with`` block."""
     with LocalDynamoDB(host=host, port=port, region=region) as server:
         yield server
+
+
+def dynamodb_from_environment(
+    environ: Mapping[str, str] | None = None, *, region: str | None = None
+) -> LocalDynamoDB | RemoteDynamoDB:
+    """The endpoint a script or test should use, not yet started.
+
+    ``RemoteDynamoDB`` at ``DYNAMODB_ENDPOINT`` when that variable is set (DynamoDB Local, LocalStack, or the
+    port ``dynamorm local`` printed), otherwise a ``LocalDynamoDB`` on a free loopback port, so the same code
+    runs in a shell that exported the variable and in one that did not. ``environ`` defaults to
+    ``os.environ``; the region to ``AWS_REGION``/``AWS_DEFAULT_REGION``, then us-east-1.
+    """
+    env = os.environ if environ is None else environ
+    region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    endpoint = env.get(ENDPOINT_VARIABLE, "").strip()
+    if endpoint:
+        return RemoteDynamoDB(endpoint, region=region)
+    return LocalDynamoDB(region=region)
 
 
 def _check_service(service: str) -> None:

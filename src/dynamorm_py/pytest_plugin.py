@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["ENDPOINT_VARIABLE", "server_from_environment", "start_server"]
 
 ENDPOINT_VARIABLE = "DYNAMODB_ENDPOINT"
-_DEFAULT_REGION = "us-east-1"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,13 +28,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def server_from_environment(environ: Mapping[str, str]) -> LocalDynamoDB | RemoteDynamoDB:
     """The server the fixtures use: ``RemoteDynamoDB`` when ``DYNAMODB_ENDPOINT`` is set, else local."""
-    from .local import LocalDynamoDB, RemoteDynamoDB
+    from .local import dynamodb_from_environment
 
-    endpoint = environ.get(ENDPOINT_VARIABLE, "").strip()
-    if endpoint:
-        region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or _DEFAULT_REGION
-        return RemoteDynamoDB(endpoint, region=region)
-    return LocalDynamoDB()
+    return dynamodb_from_environment(environ)
 
 
 def start_server(server: LocalDynamoDB | RemoteDynamoDB) -> LocalDynamoDB | RemoteDynamoDB:

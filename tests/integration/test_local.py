@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from dynamorm_py.errors import EncryptionNotConfiguredError
-from dynamorm_py.local import LocalDynamoDB, RemoteDynamoDB, local_dynamodb
+from dynamorm_py.local import LocalDynamoDB, RemoteDynamoDB, dynamodb_from_environment, local_dynamodb
 from dynamorm_py.pytest_plugin import server_from_environment, start_server
 
 pytestmark = pytest.mark.integration
@@ -468,3 +468,10 @@ def test_cli_local_prints_the_endpoint_first_and_exits_zero_on_sigint() -> None:
 
     assert process.returncode == 0
     assert stderr == ""
+
+
+def test_dynamodb_from_environment_takes_the_region_from_the_environment() -> None:
+    server = dynamodb_from_environment({"DYNAMODB_ENDPOINT": "http://127.0.0.1:9", "AWS_REGION": "eu-west-1"})
+    assert isinstance(server, RemoteDynamoDB)
+    assert (server.endpoint_url, server.region) == ("http://127.0.0.1:9", "eu-west-1")
+    assert isinstance(dynamodb_from_environment({}), LocalDynamoDB)
