@@ -1376,26 +1376,77 @@ def test_cursor_errors_never_quote_the_cursor() -> None:
     assert "SECRET" not in str(info.value) and secret_key not in str(info.value)
 
 
-def test_cursors_inside_the_request_are_sent_as_exclusive_start_key() -> None:
+CursorCall = Callable[[Table[Any], str], object]
+
+# (name, cursor, a request it continues, a nearby request it does not)
+CURSOR_BOUNDARIES: list[tuple[str, str, CursorCall, CursorCall]] = [
+    (
+        "between",
+        TABLE_SCAN_CURSOR,
+        lambda t, c: t.query("c1", sort=SortKeyCondition.between("a", "o1"), cursor=c),
+        lambda t, c: t.query("c1", sort=SortKeyCondition.between("o10", "p"), cursor=c),
+    ),
+    (
+        "begins_with",
+        TABLE_SCAN_CURSOR,
+        lambda t, c: t.query("c1", sort=SortKeyCondition.begins_with("o"), cursor=c),
+        lambda t, c: t.query("c1", sort=SortKeyCondition.begins_with("o2"), cursor=c),
+    ),
+    (
+        "lte and lt",
+        TABLE_SCAN_CURSOR,
+        lambda t, c: t.query("c1", sort=SortKeyCondition.lte("o1"), cursor=c),
+        lambda t, c: t.query("c1", sort=SortKeyCondition.lt("o1"), cursor=c),
+    ),
+    (
+        "numeric lsi sort key",
+        LSI_CURSOR,
+        lambda t, c: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.lt(10), cursor=c),
+        lambda t, c: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.gt(1), cursor=c),
+    ),
+    (
+        "datetime gsi sort key",
+        GSI_STATUS_CURSOR,
+        lambda t, c: t.query("open", index_name="gsi-status", sort=SortKeyCondition.gte(PLACED), cursor=c),
+        lambda t, c: t.query("open", index_name="gsi-status", sort=SortKeyCondition.gt(PLACED), cursor=c),
+    ),
+    (
+        "numeric partition",
+        GSI_TOTAL_CURSOR,
+        lambda t, c: t.query(42.0, index_name="gsi-total", cursor=c),
+        lambda t, c: t.query(42.5, index_name="gsi-total", cursor=c),
+    ),
+    (
+        "index scan",
+        PLAIN_GSI_STATUS_CURSOR,
+        lambda t, c: t.scan(index_name="gsi-status", cursor=c),
+        lambda t, c: t.scan(index_name="gsi-total", cursor=c),
+    ),
+    (
+        "parallel scan segment",
+        TABLE_SCAN_CURSOR,
+        lambda t, c: t.scan(segment=3, total_segments=4, cursor=c),
+        lambda t, c: t.scan(segment=3, total_segments=4, index_name="lsi-total", cursor=c),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("cursor", "fits", "misfits"),
+    [(c, fits, misfits) for _, c, fits, misfits in CURSOR_BOUNDARIES],
+    ids=[name for name, *_ in CURSOR_BOUNDARIES],
+)
+def test_a_cursor_is_sent_exactly_when_it_fits_the_request(
+    cursor: str, fits: CursorCall, misfits: CursorCall
+) -> None:
     client = RecordingClient()
     table = orders_table(client)
-    table.query("c1", sort=SortKeyCondition.between("a", "p"), cursor=TABLE_SCAN_CURSOR)
-    table.query("c1", sort=SortKeyCondition.begins_with("o"), cursor=TABLE_SCAN_CURSOR)
-    table.query("c1", sort=SortKeyCondition.lte("o1"), cursor=TABLE_SCAN_CURSOR)
-    table.query("c1", index_name="lsi-total", sort=SortKeyCondition.lt(2), cursor=LSI_CURSOR)
-    table.query("open", index_name="gsi-status", sort=SortKeyCondition.gte(PLACED), cursor=GSI_STATUS_CURSOR)
-    table.query(42, index_name="gsi-total", cursor=GSI_TOTAL_CURSOR)
-    table.query(42.0, index_name="gsi-total", cursor=GSI_TOTAL_CURSOR)
-    table.scan(index_name="gsi-status", cursor=GSI_STATUS_CURSOR)
-    table.scan(segment=3, total_segments=4, cursor=TABLE_SCAN_CURSOR)
-    assert [params["ExclusiveStartKey"] for _, params in client.calls] == [
-        *[decode_cursor(TABLE_SCAN_CURSOR).last_key] * 3,
-        decode_cursor(LSI_CURSOR).last_key,
-        decode_cursor(GSI_STATUS_CURSOR).last_key,
-        *[decode_cursor(GSI_TOTAL_CURSOR).last_key] * 2,
-        decode_cursor(GSI_STATUS_CURSOR).last_key,
-        decode_cursor(TABLE_SCAN_CURSOR).last_key,
-    ]
+    fits(table, cursor)
+    assert [params["ExclusiveStartKey"] for _, params in client.calls] == [decode_cursor(cursor).last_key]
+    with pytest.raises(ValidationError) as info:
+        misfits(table, cursor)
+    assert info.value.code == ERR_INVALID_CURSOR
+    assert len(client.calls) == 1
 
 
 def test_a_signed_cursor_from_another_partition_or_index_is_rejected_before_any_request() -> None:
@@ -1457,11 +1508,8 @@ def test_begins_with_on_a_numeric_sort_key_is_an_invalid_operator_before_any_req
         table.query("acme", sort=SortKeyCondition.eq("7"))
     assert (info.value.code, info.value.field) == (ERR_INVALID_VALUE, "code")
     assert client.calls == []
-
-
-def test_a_key_converter_decides_the_stored_type_of_a_key_value() -> None:
-    # The partition key's converter turns whatever it is given into a string; only its output is checked.
-    params = Table(TENANTS, client=RecordingClient()).explain.query(7, sort=SortKeyCondition.eq(7)).params
+    # The partition key's converter turns whatever it is given into a string: only its output is checked.
+    params = table.explain.query(7, sort=SortKeyCondition.eq(7)).params
     assert params["ExpressionAttributeValues"] == {":pk": {"S": "7"}, ":sk": {"N": "7"}}
 
 
