@@ -174,8 +174,9 @@ def _decode_standard(text: str) -> Cursor:
 def validate_cursor_for_request(cursor: Cursor, *, index_name: str | None, scan_forward: bool | None) -> None:
     """Check a decoded cursor against the request it continues (WF §2.3).
 
-    ``scan_forward=None`` means a scan: only the index is checked. A cursor without ``index``/``sort`` fits
-    any request. A mismatch raises ``ValidationError`` (ErrInvalidCursor).
+    ``scan_forward=None`` means a scan: only the index is checked. A cursor without ``index``/``sort`` passes
+    this check for any request; its keys are checked by :func:`validate_cursor_keys`. A mismatch raises
+    ``ValidationError`` (ErrInvalidCursor).
     """
     if cursor.index is not None and cursor.index != index_name:
         raise _invalid_cursor("the cursor was issued for a different index")
