@@ -9,24 +9,32 @@ the drivers can either collect every page (``query_all``) or fetch lazily (``ite
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeVar
 
 from ._context import TableContext
 from ._core import Op, Sleep, aws_call
 from .codec import AV, FieldCodec, ModelCodec
-from .cursor import issue_cursor, resolve_cursor, validate_cursor_for_request
+from .cursor import (
+    issue_cursor,
+    key_value_order,
+    resolve_cursor,
+    validate_cursor_for_request,
+    validate_cursor_keys,
+)
 from .errors import (
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INDEX_NOT_FOUND,
     ERR_INVALID_OPERATOR,
+    ERR_INVALID_VALUE,
     ERR_MISSING_PRIMARY_KEY,
     ERR_RETRY_EXHAUSTED,
     ValidationError,
 )
 from .expressions import ExpressionParts, build_filter, build_projection
-from .model import IndexDefinition
+from .model import IndexDefinition, ModelDefinition
 from .optimizer import IndexType, QueryShape, ScanShape
 from .query import FilterCondition, FilterExpression, FilterGroup, Page, SortKeyCondition
 from .validation import validate_index_name
@@ -72,6 +80,8 @@ _SORT_OPERATORS = {
     "between": "BETWEEN",
     "begins_with": "BEGINS_WITH",
 }
+# The key types DynamoDB allows, as named in messages.
+_KEY_TYPE_NAMES = {"S": "a string (S)", "N": "a number (N)", "B": "binary (B)"}
 
 
 def _invalid_operator(message: str) -> ValidationError:
@@ -130,6 +140,19 @@ class KeySchema:
     index: IndexDefinition | None
     partition: FieldCodec
     sort: FieldCodec | None
+    # Every attribute of a LastEvaluatedKey read through these keys, with its DynamoDB type: the table's
+    # keys, plus the index keys for an index (DynamoDB returns both so it can resume inside the index).
+    cursor_keys: Mapping[str, str] = field(default_factory=dict)
+
+    def key_type(self, f: FieldCodec) -> str | None:
+        """The DynamoDB type (S/N/B) of key field ``f``, or ``None`` when the model declares another type."""
+        kind = self.cursor_keys.get(f.attribute_name)
+        return kind if kind in _KEY_TYPE_NAMES else None
+
+    @property
+    def where(self) -> str:
+        """The table or index, as named in messages."""
+        return f"index {self.index.name!r}" if self.index is not None else "the table"
 
     @property
     def index_name(self) -> str | None:
@@ -142,20 +165,42 @@ class KeySchema:
         return "GSI" if self.index.type == "GSI" else "LSI"
 
 
+# Key schemas per model codec and index name (None: the table), built once: the key types come from the
+# model's annotations, which are too slow to resolve on every request.
+_KEY_SCHEMAS: weakref.WeakKeyDictionary[ModelCodec, dict[str | None, KeySchema]] = weakref.WeakKeyDictionary()
+
+
 def resolve_key_schema(ctx: TableContext[Any], index_name: str | None) -> KeySchema:
     """The table's keys (``index_name`` None or ``""``) or the named index's; unknown -> ErrIndexNotFound."""
+    if index_name is not None:
+        if ctx.security:
+            validate_index_name(index_name)
+        if index_name == "":
+            index_name = None
+        elif not isinstance(index_name, str):
+            raise ValidationError(f"unknown index {index_name!r}", code=ERR_INDEX_NOT_FOUND)
     codec = ctx.codec
+    schemas = _KEY_SCHEMAS.get(codec)
+    if schemas is None:
+        schemas = _KEY_SCHEMAS.setdefault(codec, {})
+    schema = schemas.get(index_name)
+    if schema is None:
+        schema = schemas[index_name] = _build_key_schema(ctx.model, index_name)
+    return schema
+
+
+def _build_key_schema(model: ModelDefinition[Any], index_name: str | None) -> KeySchema:
+    codec = model.codec
+    table_keys = [f.attribute_name for f in (codec.pk, codec.sk) if f is not None]
     if index_name is None:
-        return KeySchema(None, codec.pk, codec.sk)
-    if ctx.security:
-        validate_index_name(index_name)
-    if index_name == "":
-        return KeySchema(None, codec.pk, codec.sk)
-    index = ctx.model.index(index_name) if isinstance(index_name, str) else None
+        return KeySchema(None, codec.pk, codec.sk, {a: model.attribute_type(a) for a in table_keys})
+    index = model.index(index_name)
     if index is None:
         raise ValidationError(f"unknown index {index_name!r}", code=ERR_INDEX_NOT_FOUND)
     sort = codec.by_attribute[index.sort] if index.sort is not None else None
-    return KeySchema(index, codec.by_attribute[index.partition], sort)
+    attributes = dict.fromkeys([index.partition, *([index.sort] if index.sort else []), *table_keys])
+    cursor_keys = {a: model.attribute_type(a) for a in attributes}
+    return KeySchema(index, codec.by_attribute[index.partition], sort, cursor_keys)
 
 
 # --- request builders -----------------------------------------------------------------------------------
@@ -168,19 +213,46 @@ def _check_read_options(schema: KeySchema, *, consistent_read: bool, limit: int 
         raise _invalid_operator("limit must be a positive int")
 
 
-def _key_value(codec: ModelCodec, f: FieldCodec, value: Any) -> AV:
+def _key_value(codec: ModelCodec, f: FieldCodec, kind: str | None, value: Any, what: str) -> AV:
+    """``value`` encoded for key field ``f`` of type ``kind``; a value of another type fails here, by name,
+    instead of reaching DynamoDB (which would reject it, or find nothing)."""
     if f.encrypted:
         raise ValidationError(
             f"encrypted field {f.python_name!r} cannot be used in a key condition",
             code=ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
             field=f.attribute_name,
         )
-    return codec.encode_key_value(f, value)
+    if f.converter is None and (value is True or value is False):
+        raise _wrong_key_type(f, kind, "a bool", what)
+    av = codec.encode_key_value(f, value)
+    if kind is not None and kind not in av:
+        raise _wrong_key_type(f, kind, _KEY_TYPE_NAMES.get(next(iter(av)), "another type"), what)
+    return av
+
+
+def _wrong_key_type(f: FieldCodec, kind: str | None, given: str, what: str) -> ValidationError:
+    expected = _KEY_TYPE_NAMES.get(kind or "", "a string, number or binary")
+    return ValidationError(
+        f"{what} for key attribute {f.attribute_name!r} must be {expected}, not {given}",
+        code=ERR_INVALID_VALUE,
+        field=f.attribute_name,
+    )
+
+
+@dataclass(frozen=True)
+class KeyCondition:
+    """A rendered key condition, and the sort-key term a cursor's sort key must satisfy."""
+
+    expression: str
+    names: dict[str, str]
+    values: dict[str, AV]
+    sort_op: str | None = None
+    sort_operands: tuple[AV, ...] = ()
 
 
 def _key_condition(
     codec: ModelCodec, schema: KeySchema, partition: Any, sort: SortKeyCondition | None
-) -> tuple[str, dict[str, str], dict[str, AV]]:
+) -> KeyCondition:
     """``#pk = :pk`` plus the sort-key term, with their placeholder maps (api.md §1.9)."""
     if partition is None:
         raise ValidationError(
@@ -189,14 +261,17 @@ def _key_condition(
             field=schema.partition.attribute_name,
         )
     names = {"#pk": schema.partition.attribute_name}
-    values = {":pk": _key_value(codec, schema.partition, partition)}
+    values = {
+        ":pk": _key_value(
+            codec, schema.partition, schema.key_type(schema.partition), partition, "the partition value"
+        )
+    }
     if sort is None:
-        return "#pk = :pk", names, values
+        return KeyCondition("#pk = :pk", names, values)
     if not isinstance(sort, SortKeyCondition):
         raise _invalid_operator("sort must be a SortKeyCondition")
     if schema.sort is None:
-        where = f"index {schema.index_name!r}" if schema.index is not None else "the table"
-        raise _invalid_operator(f"{where} has no sort key: a sort condition cannot be used")
+        raise _invalid_operator(f"{schema.where} has no sort key: a sort condition cannot be used")
     op = _SORT_OPERATORS.get(sort.op.strip().lower()) if isinstance(sort.op, str) else None
     if op is None:
         raise _invalid_operator(f"unknown sort key operator {sort.op!r}")
@@ -204,20 +279,48 @@ def _key_condition(
     expected = 2 if op == "BETWEEN" else 1
     if len(operands) != expected:
         raise _invalid_operator(f"sort key operator {sort.op} takes {expected} value(s)")
+    kind = schema.key_type(schema.sort)
+    if op == "BEGINS_WITH" and kind == "N":
+        raise ValidationError(
+            f"begins_with cannot be used on the numeric sort key {schema.sort.attribute_name!r}: "
+            "DynamoDB allows it only on string and binary keys",
+            code=ERR_INVALID_OPERATOR,
+            field=schema.sort.attribute_name,
+        )
     names["#sk"] = schema.sort.attribute_name
+    what = "each between bound" if op == "BETWEEN" else "the sort condition value"
+    sort_operands = tuple(_key_value(codec, schema.sort, kind, value, what) for value in operands)
     if op == "BETWEEN":
-        values[":sk1"] = _key_value(codec, schema.sort, operands[0])
-        values[":sk2"] = _key_value(codec, schema.sort, operands[1])
-        return "#pk = :pk AND #sk BETWEEN :sk1 AND :sk2", names, values
-    values[":sk"] = _key_value(codec, schema.sort, operands[0])
-    if op == "BEGINS_WITH":
-        return "#pk = :pk AND begins_with(#sk, :sk)", names, values
-    return f"#pk = :pk AND #sk {op} :sk", names, values
+        low, high = sort_operands
+        values[":sk1"] = low
+        values[":sk2"] = high
+        bounds = (key_value_order(kind, low[kind]), key_value_order(kind, high[kind])) if kind else ()
+        if bounds and None not in bounds and bounds[0] > bounds[1]:
+            raise ValidationError(
+                f"between on sort key {schema.sort.attribute_name!r} needs the lower bound first",
+                code=ERR_INVALID_OPERATOR,
+                field=schema.sort.attribute_name,
+            )
+        expression = "#pk = :pk AND #sk BETWEEN :sk1 AND :sk2"
+    else:
+        values[":sk"] = sort_operands[0]
+        if op == "BEGINS_WITH":
+            expression = "#pk = :pk AND begins_with(#sk, :sk)"
+        else:
+            expression = f"#pk = :pk AND #sk {op} :sk"
+    return KeyCondition(expression, names, values, op, sort_operands)
 
 
 def _start_key(
-    ctx: TableContext[Any], cursor: str | None, *, index_name: str | None, scan_forward: bool | None
+    ctx: TableContext[Any],
+    cursor: str | None,
+    *,
+    schema: KeySchema,
+    scan_forward: bool | None,
+    key_condition: KeyCondition | None = None,
 ) -> dict[str, Any] | None:
+    """The ExclusiveStartKey of a caller's cursor, checked against the request it continues (a query's
+    ``key_condition``; ``None`` for a scan, where only the key attributes can be checked)."""
     if cursor is None:
         return None
     decoded = resolve_cursor(
@@ -226,7 +329,15 @@ def _start_key(
         signing_keys=ctx.signing_keys,
         accept_unsigned=ctx.accept_unsigned_cursors,
     )
-    validate_cursor_for_request(decoded, index_name=index_name, scan_forward=scan_forward)
+    validate_cursor_for_request(decoded, index_name=schema.index_name, scan_forward=scan_forward)
+    partition = sort = None
+    if key_condition is not None:
+        partition = (schema.partition.attribute_name, key_condition.values[":pk"])
+        if key_condition.sort_op is not None and schema.sort is not None:
+            sort = (schema.sort.attribute_name, key_condition.sort_op, key_condition.sort_operands)
+    validate_cursor_keys(
+        decoded, key_types=schema.cursor_keys, partition=partition, sort=sort, where=schema.where
+    )
     return decoded.last_key
 
 
@@ -274,11 +385,14 @@ def _query_request(ctx: TableContext[Any], args: QueryArgs) -> ReadRequest:
     consistent_read = bool(args.consistent_read)
     scan_forward = bool(args.scan_forward)
     _check_read_options(schema, consistent_read=consistent_read, limit=args.limit)
-    key_condition, names, values = _key_condition(ctx.codec, schema, args.partition, args.sort)
-    start_key = _start_key(ctx, args.cursor, index_name=schema.index_name, scan_forward=scan_forward)
+    key_condition = _key_condition(ctx.codec, schema, args.partition, args.sort)
+    names, values = key_condition.names, key_condition.values
+    start_key = _start_key(
+        ctx, args.cursor, schema=schema, scan_forward=scan_forward, key_condition=key_condition
+    )
     params: dict[str, Any] = {
         "TableName": ctx.table_name,
-        "KeyConditionExpression": key_condition,
+        "KeyConditionExpression": key_condition.expression,
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
         "ScanIndexForward": scan_forward,
@@ -317,7 +431,9 @@ def _scan_request(ctx: TableContext[Any], args: ScanArgs) -> ReadRequest:
     consistent_read = bool(args.consistent_read)
     _check_read_options(schema, consistent_read=consistent_read, limit=args.limit)
     _check_segments(args.segment, args.total_segments)
-    start_key = _start_key(ctx, args.cursor, index_name=schema.index_name, scan_forward=None)
+    # A cursor says nothing of its segment (DynamoDB hashes keys to segments privately): in a parallel
+    # scan too, only its key attributes can be checked.
+    start_key = _start_key(ctx, args.cursor, schema=schema, scan_forward=None)
     params: dict[str, Any] = {"TableName": ctx.table_name, "ConsistentRead": consistent_read}
     names: dict[str, str] = {}
     values: dict[str, AV] = {}

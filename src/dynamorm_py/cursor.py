@@ -17,8 +17,9 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from ._typed_json import av_map_to_typed_json, typed_json_map_to_av
@@ -30,10 +31,12 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "issue_cursor",
+    "key_value_order",
     "normalize_signing_keys",
     "resolve_cursor",
     "sign_cursor",
     "validate_cursor_for_request",
+    "validate_cursor_keys",
     "verify_cursor",
 ]
 
@@ -63,6 +66,9 @@ _BASE64URL_PADDED = re.compile(r"(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}==|[A-Z
 # HMAC-SHA256 in base64url without padding is always 43 characters.
 _MAC_TEXT = re.compile(r"[A-Za-z0-9_-]{43}")
 _MAC_DOMAIN = b"dynamorm-cursor-v1|"
+# A DynamoDB number as text; Decimal alone would also take "NaN", " 1" or "1_000".
+_NUMBER_TEXT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_KEY_TYPES = ("S", "N", "B")
 
 
 @dataclass(frozen=True)
@@ -168,8 +174,9 @@ def _decode_standard(text: str) -> Cursor:
 def validate_cursor_for_request(cursor: Cursor, *, index_name: str | None, scan_forward: bool | None) -> None:
     """Check a decoded cursor against the request it continues (WF §2.3).
 
-    ``scan_forward=None`` means a scan: only the index is checked. A cursor without ``index``/``sort`` fits
-    any request. A mismatch raises ``ValidationError`` (ErrInvalidCursor).
+    ``scan_forward=None`` means a scan: only the index is checked. A cursor without ``index``/``sort`` passes
+    this check for any request; its keys are checked by :func:`validate_cursor_keys`. A mismatch raises
+    ``ValidationError`` (ErrInvalidCursor).
     """
     if cursor.index is not None and cursor.index != index_name:
         raise _invalid_cursor("the cursor was issued for a different index")
@@ -177,6 +184,97 @@ def validate_cursor_for_request(cursor: Cursor, *, index_name: str | None, scan_
         expected = "ASC" if scan_forward else "DESC"
         if cursor.sort != expected:
             raise _invalid_cursor("the cursor was issued for the other sort direction")
+
+
+def key_value_order(kind: str, value: Any) -> Any:
+    """A key value as something Python orders the way DynamoDB orders keys of type ``kind``.
+
+    S compares by code point (the order of its UTF-8 bytes), B as unsigned bytes, N as a number. ``None``
+    when the value does not fit ``kind`` (a number that is not a finite DynamoDB number, say).
+    """
+    if kind == "S":
+        return value if isinstance(value, str) else None
+    if kind == "B":
+        return bytes(value) if isinstance(value, bytes | bytearray | memoryview) else None
+    if kind == "N" and isinstance(value, str) and _NUMBER_TEXT.fullmatch(value) is not None:
+        try:
+            return Decimal(value)
+        except InvalidOperation:  # unreachable after the pattern check
+            return None
+    return None
+
+
+def _key_scalar(av: Any, kind: str) -> Any:
+    """The orderable value of a key AV of type ``kind`` (``kind`` must be its only member), else ``None``."""
+    if not isinstance(av, dict) or len(av) != 1 or kind not in av:
+        return None
+    return key_value_order(kind, av[kind])
+
+
+def _satisfies(op: str, value: Any, operands: Sequence[Any]) -> bool:
+    if op == "BETWEEN":
+        return bool(operands[0] <= value <= operands[1])
+    if op == "BEGINS_WITH":
+        return bool(value[: len(operands[0])] == operands[0])
+    operand = operands[0]
+    if op == "=":
+        return bool(value == operand)
+    if op == "<":
+        return bool(value < operand)
+    if op == "<=":
+        return bool(value <= operand)
+    if op == ">":
+        return bool(value > operand)
+    return bool(value >= operand)  # ">="
+
+
+def validate_cursor_keys(
+    cursor: Cursor,
+    *,
+    key_types: Mapping[str, str],
+    partition: tuple[str, dict[str, Any]] | None = None,
+    sort: tuple[str, str, Sequence[dict[str, Any]]] | None = None,
+    where: str = "the table",
+) -> None:
+    """Check a cursor's ``lastKey`` against the keys of the request it continues, before anything is sent.
+
+    ``key_types`` maps every attribute a LastEvaluatedKey of the request holds (a table: its keys; an index:
+    the index keys and the table keys) to its type (S/N/B; any other type is only checked for presence).
+    ``partition`` is the query's partition attribute and value: the cursor must hold the same value, or
+    DynamoDB would silently start over in the other partition. ``sort`` is the query's sort attribute,
+    operator (``=``, ``<``, ``<=``, ``>``, ``>=``, ``BETWEEN``, ``BEGINS_WITH``) and operand AVs: the cursor's
+    sort key was read by that condition, so it must satisfy it. A mismatch raises ``ValidationError``
+    (ErrInvalidCursor) whose message names neither the cursor nor any key value; ``where`` names the table or
+    index in it.
+    """
+    last_key = cursor.last_key
+    if last_key.keys() != key_types.keys():
+        raise _invalid_cursor(f"its key attributes are not the key schema of {where}")
+    for attribute, kind in key_types.items():
+        if kind in _KEY_TYPES and _key_scalar(last_key[attribute], kind) is None:
+            raise _invalid_cursor(f"its key attribute types are not the key schema of {where}")
+    if partition is not None:
+        attribute, expected = partition
+        if last_key[attribute] != expected and not _same_number(last_key[attribute], expected):
+            raise _invalid_cursor("it was issued for another partition key value")
+    if sort is not None:
+        attribute, op, operand_avs = sort
+        kind = key_types[attribute]
+        if kind not in _KEY_TYPES:
+            return
+        operands = [_key_scalar(av, kind) for av in operand_avs]
+        if any(operand is None for operand in operands):
+            return  # the key condition itself is checked elsewhere; nothing to compare against
+        if op == "BEGINS_WITH" and kind == "N":
+            return
+        if not _satisfies(op, _key_scalar(last_key[attribute], kind), operands):
+            raise _invalid_cursor("its sort key lies outside the query's sort key condition")
+
+
+def _same_number(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two N AVs hold the same number written differently (``"1.0"`` and ``"1"``)."""
+    x, y = _key_scalar(a, "N"), _key_scalar(b, "N")
+    return x is not None and x == y
 
 
 # --- signed cursors ---------------------------------------------------------------------------------------

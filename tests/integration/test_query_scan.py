@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from dynamorm_py.errors import ERR_INVALID_CURSOR, ValidationError
+from dynamorm_py.errors import ERR_INVALID_CURSOR, ERR_INVALID_OPERATOR, ERR_INVALID_VALUE, ValidationError
 from dynamorm_py.model import ModelDefinition, dynamorm_field, gsi, lsi
 from dynamorm_py.query import FilterCondition, FilterGroup, SortKeyCondition, verify_cursor
 from dynamorm_py.table import Table
@@ -264,6 +264,88 @@ def test_iter_query_fetches_pages_lazily(dynamorm_local: Any) -> None:
     scanned = table.iter_scan(limit=PAGE)
     next(scanned)
     assert client.calls["scan"] == 1
+
+
+@dataclass
+class Invoice:
+    account: str = dynamorm_field(roles=["pk"])
+    number: str = dynamorm_field(roles=["sk"])
+
+
+INVOICES = ModelDefinition.from_dataclass(Invoice, table_name="invoices")
+
+
+def counted_events(server: Any) -> tuple[Table[Event], CountingClient]:
+    """40 events over streams "a" (even seq) and "b" (odd seq), and a table over a counting client."""
+    load(server.table(EVENTS), (event(i, "ab"[i % 2]) for i in range(40)))
+    client = CountingClient(server.client("dynamodb"))
+    return Table(EVENTS, client=client), client
+
+
+def test_a_cursor_from_another_partition_index_or_table_fails_before_anything_is_sent(
+    dynamorm_local: Any,
+) -> None:
+    invoices = dynamorm_local.table(INVOICES)
+    for n in range(3):
+        invoices.put(Invoice("acct", f"inv{n}"))
+    from_invoices = invoices.query("acct", limit=1).next_cursor
+    table, client = counted_events(dynamorm_local)
+    from_a = table.query("a", limit=3).next_cursor  # seq 0, 2, 4
+    from_a_on_lsi = table.query("a", index_name="lsi-rank", limit=3).next_cursor
+    scanned = table.scan(limit=3).next_cursor
+    assert from_invoices and from_a and from_a_on_lsi and scanned
+    client.calls.clear()
+    attempts = [
+        lambda: table.query("b", cursor=from_a),
+        lambda: table.query("b", index_name="lsi-rank", cursor=from_a_on_lsi),
+        lambda: table.query("a", index_name="lsi-rank", cursor=from_a),
+        lambda: table.query("k", index_name="gsi-kind", cursor=from_a),
+        lambda: table.query("a", cursor=from_invoices),
+        lambda: table.scan(cursor=from_invoices),
+        lambda: table.scan(index_name="lsi-rank", cursor=scanned),
+        lambda: table.scan(segment=0, total_segments=2, cursor=from_invoices),
+        lambda: table.query("a", sort=SortKeyCondition.between(20, 29), cursor=from_a),
+        lambda: table.query_all("b", cursor=from_a),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ValidationError) as info:
+            attempt()
+        assert info.value.code == ERR_INVALID_CURSOR
+        assert "<" not in str(info.value), "no server error page"
+    assert sum(client.calls.values()) == 0, "nothing was sent"
+    # The same cursors continue the requests they came from.
+    assert [e.seq for e in table.query("a", limit=3, cursor=from_a).items] == [6, 8, 10]
+    assert table.query("a", index_name="lsi-rank", limit=3, cursor=from_a_on_lsi).items
+    assert len(table.scan(limit=3, cursor=scanned).items) == 3
+    # Cursors the server issues inside a sort key condition fit it, on the table and on an index.
+    items, pages = page_through(table, partition="a", sort=SortKeyCondition.between(10, 29), limit=3)
+    assert [e.seq for e in items] == list(range(10, 30, 2)) and pages == 4
+    under_500 = SortKeyCondition.lt(500)
+    expected = [e.seq for e in table.query_all("k", index_name="gsi-kind", sort=under_500)]
+    items, _ = page_through(table, partition="k", index_name="gsi-kind", sort=under_500, scan_forward=False)
+    assert [e.seq for e in items] == expected[::-1] and len(expected) > PAGE
+
+
+def test_a_key_condition_of_the_wrong_type_fails_before_anything_is_sent(dynamorm_local: Any) -> None:
+    table, client = counted_events(dynamorm_local)
+    attempts = [
+        (lambda: table.query("a", sort=SortKeyCondition.begins_with(1)), ERR_INVALID_OPERATOR),
+        (lambda: table.query("a", sort=SortKeyCondition.gt("5")), ERR_INVALID_VALUE),
+        (lambda: table.query("a", sort=SortKeyCondition.between(1, "9")), ERR_INVALID_VALUE),
+        (lambda: table.query(1), ERR_INVALID_VALUE),
+        (lambda: table.query(True), ERR_INVALID_VALUE),
+        (lambda: table.query("k", index_name="gsi-kind", sort=SortKeyCondition.lt("500")), ERR_INVALID_VALUE),
+        (
+            lambda: table.query("a", index_name="lsi-rank", sort=SortKeyCondition.begins_with("5")),
+            ERR_INVALID_OPERATOR,
+        ),
+        (lambda: table.count("a", sort=SortKeyCondition.eq(True)), ERR_INVALID_VALUE),
+    ]
+    for attempt, code in attempts:
+        with pytest.raises(ValidationError) as info:
+            attempt()
+        assert info.value.code == code
+    assert sum(client.calls.values()) == 0, "nothing was sent"
 
 
 def test_encrypted_fields_and_converters_apply_on_every_read(dynamorm_local: Any) -> None:

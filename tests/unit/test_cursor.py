@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ from dynamorm_py.cursor import (
     decode_cursor,
     encode_cursor,
     issue_cursor,
+    key_value_order,
     normalize_signing_keys,
     resolve_cursor,
     sign_cursor,
     validate_cursor_for_request,
+    validate_cursor_keys,
     verify_cursor,
 )
 from dynamorm_py.errors import ERR_INVALID_CURSOR, ERR_INVALID_VALUE, ValidationError
@@ -502,6 +505,161 @@ def test_golden_cursor_fits_only_an_ascending_query_on_its_index() -> None:
     for index_name, scan_forward in ((None, True), ("gsi-email", False), ("gsi-status", True)):
         with pytest.raises(ValidationError):
             validate_cursor_for_request(cursor, index_name=index_name, scan_forward=scan_forward)
+
+
+# --- cursor keys against the request ----------------------------------------------------------------------
+
+TABLE_KEYS = {"PK": "S", "SK": "N"}
+# An index with a binary partition and a string sort: LastEvaluatedKey holds its keys and the table's.
+INDEX_KEYS = {"tag": "B", "label": "S", "PK": "S", "SK": "N"}
+
+
+def table_cursor(pk: Any = "u1", sk: Any = "5") -> Cursor:
+    return Cursor({"PK": {"S": pk}, "SK": {"N": sk}})
+
+
+def index_cursor(tag: bytes = b"\x01\x02", label: str = "m") -> Cursor:
+    return Cursor({"tag": {"B": tag}, "label": {"S": label}, "PK": {"S": "u1"}, "SK": {"N": "5"}})
+
+
+def test_a_cursor_with_the_requests_key_attributes_is_accepted() -> None:
+    validate_cursor_keys(table_cursor(), key_types=TABLE_KEYS)
+    validate_cursor_keys(table_cursor(), key_types=TABLE_KEYS, partition=("PK", {"S": "u1"}))
+    validate_cursor_keys(index_cursor(), key_types=INDEX_KEYS, partition=("tag", {"B": b"\x01\x02"}))
+    validate_cursor_keys(Cursor({"id": {"M": {}}}), key_types={"id": "M"})  # other types: presence only
+
+
+@pytest.mark.parametrize(
+    ("cursor", "key_types"),
+    [
+        (table_cursor(), INDEX_KEYS),  # a table cursor on an index
+        (index_cursor(), TABLE_KEYS),  # an index cursor on the table
+        (Cursor({"PK": {"S": "u1"}}), TABLE_KEYS),  # a sort key missing
+        (Cursor({"id": {"S": "u1"}}), TABLE_KEYS),  # another table
+        (Cursor({"pk": {"S": "u1"}, "sk": {"N": "5"}}), TABLE_KEYS),  # names are case-sensitive
+        (table_cursor(), {"PK": "S"}),  # a sort key the table does not have
+        (Cursor({"PK": {"N": "1"}, "SK": {"N": "5"}}), TABLE_KEYS),  # a number where a string is
+        (Cursor({"PK": {"S": "u1"}, "SK": {"S": "5"}}), TABLE_KEYS),  # a string where a number is
+        (Cursor({"PK": {"S": "u1", "N": "1"}, "SK": {"N": "5"}}), TABLE_KEYS),  # two types
+        (Cursor({"PK": {"S": "u1"}, "SK": {"NULL": True}}), TABLE_KEYS),
+        (table_cursor(sk="NaN"), TABLE_KEYS),  # not a DynamoDB number
+        (table_cursor(sk="1_000"), TABLE_KEYS),
+        (table_cursor(sk=" 5"), TABLE_KEYS),
+        (Cursor({**index_cursor().last_key, "tag": {"S": "x"}}), INDEX_KEYS),
+    ],
+)
+def test_a_cursor_whose_keys_are_not_the_requests_key_schema_is_rejected(
+    cursor: Cursor, key_types: dict[str, str]
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        validate_cursor_keys(cursor, key_types=key_types)
+    assert info.value.code == ERR_INVALID_CURSOR
+
+
+@pytest.mark.parametrize(
+    ("cursor", "partition"),
+    [
+        (table_cursor(pk="u2"), ("PK", {"S": "u1"})),
+        (table_cursor(pk="U1"), ("PK", {"S": "u1"})),
+        (index_cursor(tag=b"\x01"), ("tag", {"B": b"\x01\x02"})),
+        (Cursor({"n": {"N": "10"}}), ("n", {"N": "1"})),
+    ],
+)
+def test_a_cursor_from_another_partition_is_rejected(
+    cursor: Cursor, partition: tuple[str, dict[str, Any]]
+) -> None:
+    key_types = {name: next(iter(av)) for name, av in cursor.last_key.items()}
+    with pytest.raises(ValidationError) as info:
+        validate_cursor_keys(cursor, key_types=key_types, partition=partition)
+    assert info.value.code == ERR_INVALID_CURSOR
+
+
+def test_a_numeric_partition_matches_the_same_number_written_differently() -> None:
+    for written in ("1", "1.0", "1e0", "10E-1"):
+        validate_cursor_keys(Cursor({"n": {"N": written}}), key_types={"n": "N"}, partition=("n", {"N": "1"}))
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "op", "operands", "inside"),
+    [
+        ("N", "5", "=", ["5"], True),
+        ("N", "5", "=", ["5.00"], True),
+        ("N", "5", "=", ["6"], False),
+        ("N", "10", "<", ["9"], False),  # numbers compare as numbers, not as text
+        ("N", "9", "<", ["10"], True),
+        ("N", "10", "<=", ["10"], True),
+        ("N", "-1", ">", ["-2"], True),
+        ("N", "-3", ">", ["-2"], False),
+        ("N", "2", ">=", ["2"], True),
+        ("N", "1.5", ">=", ["2"], False),
+        ("N", "10", "BETWEEN", ["9", "100"], True),
+        ("N", "9", "BETWEEN", ["9", "9"], True),
+        ("N", "101", "BETWEEN", ["9", "100"], False),
+        ("N", "8", "BETWEEN", ["9", "100"], False),
+        ("S", "b", "BETWEEN", ["a", "c"], True),
+        ("S", "d", "BETWEEN", ["a", "c"], False),
+        ("S", "é", ">", ["z"], True),  # by code point, as DynamoDB orders UTF-8 bytes
+        ("S", "Z", ">", ["a"], False),
+        ("S", "ORDER#2", "BEGINS_WITH", ["ORDER#"], True),
+        ("S", "USER#2", "BEGINS_WITH", ["ORDER#"], False),
+        ("S", "ORD", "BEGINS_WITH", ["ORDER#"], False),
+        ("B", b"\x01\x02", "BEGINS_WITH", [b"\x01"], True),
+        ("B", b"\x02", "BEGINS_WITH", [b"\x01"], False),
+        ("B", b"\xff", ">", [b"\x01"], True),  # unsigned bytes
+        ("B", b"\x00\xff", "BETWEEN", [b"\x00", b"\x01"], True),
+    ],
+)
+def test_a_cursor_sort_key_outside_the_key_condition_is_rejected(
+    kind: str, value: Any, op: str, operands: list[Any], inside: bool
+) -> None:
+    cursor = Cursor({"PK": {"S": "u1"}, "SK": {kind: value}})
+    check = {
+        "key_types": {"PK": "S", "SK": kind},
+        "partition": ("PK", {"S": "u1"}),
+        "sort": ("SK", op, [{kind: operand} for operand in operands]),
+    }
+    if inside:
+        validate_cursor_keys(cursor, **check)
+        return
+    with pytest.raises(ValidationError) as info:
+        validate_cursor_keys(cursor, **check)
+    assert info.value.code == ERR_INVALID_CURSOR
+
+
+def test_cursor_key_errors_never_quote_key_values_or_attribute_values() -> None:
+    attempts: list[tuple[Cursor, dict[str, Any]]] = [
+        (Cursor({"PK": {"S": "SECRET-1"}, "SK": {"N": "5"}}), {"partition": ("PK", {"S": "SECRET-2"})}),
+        (Cursor({"PK": {"S": "SECRET-1"}, "SK": {"N": "98765"}}), {"sort": ("SK", "<", [{"N": "12345"}])}),
+        (Cursor({"PK": {"S": "SECRET-1"}}), {}),
+        (Cursor({"PK": {"S": "SECRET-1"}, "SK": {"S": "SECRET-3"}}), {}),
+    ]
+    for cursor, check in attempts:
+        with pytest.raises(ValidationError) as info:
+            validate_cursor_keys(cursor, key_types=TABLE_KEYS, where="index 'gsi-x'", **check)
+        message = str(info.value)
+        assert "SECRET" not in message and "98765" not in message and "12345" not in message
+        assert info.value.code == ERR_INVALID_CURSOR
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "expected"),
+    [
+        ("S", "abc", "abc"),
+        ("B", bytearray(b"\x01"), b"\x01"),
+        ("N", "1.50", Decimal("1.5")),
+        ("N", "-2e3", Decimal("-2000")),
+        ("N", ".5", Decimal("0.5")),
+        ("N", "Infinity", None),
+        ("N", "NaN", None),
+        ("N", "", None),
+        ("N", 5, None),
+        ("S", b"abc", None),
+        ("B", "abc", None),
+        ("BOOL", True, None),
+    ],
+)
+def test_key_value_order_reads_keys_as_dynamodb_orders_them(kind: str, value: Any, expected: Any) -> None:
+    assert key_value_order(kind, value) == expected
 
 
 # --- signed cursors ---------------------------------------------------------------------------------------

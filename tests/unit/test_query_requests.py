@@ -192,10 +192,10 @@ def test_query_request_members_follow_the_documented_order() -> None:
         orders_table()
         .explain.query(
             "c1",
-            sort=SortKeyCondition.gt("a"),
+            sort=SortKeyCondition.gt(1),
             index_name="lsi-total",
             limit=5,
-            cursor=encode_cursor({"customer": {"S": "c1"}, "SK": {"S": "a"}}),
+            cursor=encode_cursor({"customer": {"S": "c1"}, "SK": {"S": "a"}, "total": {"N": "5"}}),
             projection=["customer", "order_id"],
             filter=FilterCondition.eq("status", "open"),
         )
@@ -626,11 +626,14 @@ def test_a_cursor_is_sent_back_as_exclusive_start_key() -> None:
     assert client.calls[1][1]["ExclusiveStartKey"] == last_key
 
 
-def test_a_cursor_without_index_or_sort_fits_any_request() -> None:
+def test_a_cursor_without_index_or_sort_fits_any_request_with_its_keys() -> None:
     plain = encode_cursor({"customer": {"S": "c1"}, "SK": {"S": "o2"}})
+    plain_lsi = encode_cursor({"customer": {"S": "c1"}, "SK": {"S": "o2"}, "total": {"N": "3"}})
     table = orders_table()
     assert table.explain.query("c1", cursor=plain, scan_forward=False).params["ExclusiveStartKey"]
-    assert table.explain.scan(cursor=plain, index_name="lsi-total").params["ExclusiveStartKey"]
+    assert table.explain.scan(cursor=plain).params["ExclusiveStartKey"]
+    assert table.explain.query("c1", cursor=plain_lsi, index_name="lsi-total").params["ExclusiveStartKey"]
+    assert table.explain.scan(cursor=plain_lsi, index_name="lsi-total").params["ExclusiveStartKey"]
 
 
 def test_signing_keys_sign_next_cursor_and_verify_with_any_key() -> None:
@@ -903,6 +906,19 @@ LSI_CURSOR = encode_cursor(
     {"customer": {"S": "c1"}, "SK": {"S": "o1"}, "total": {"N": "1"}}, index="lsi-total"
 )
 SIGNED = sign_cursor(TABLE_SCAN_CURSOR, key=KEY, table_name="orders")
+PLAIN_LSI_CURSOR = encode_cursor({"customer": {"S": "c1"}, "SK": {"S": "o1"}, "total": {"N": "1"}})
+GSI_STATUS_CURSOR = encode_cursor(
+    {"status": {"S": "open"}, "placed_at": {"S": PLACED_TEXT}, "customer": {"S": "c1"}, "SK": {"S": "o1"}},
+    index="gsi-status",
+)
+PLAIN_GSI_STATUS_CURSOR = encode_cursor(
+    {"status": {"S": "open"}, "placed_at": {"S": PLACED_TEXT}, "customer": {"S": "c1"}, "SK": {"S": "o1"}}
+)
+GSI_TOTAL_CURSOR = encode_cursor(
+    {"total": {"N": "42"}, "customer": {"S": "c1"}, "SK": {"S": "o1"}}, index="gsi-total"
+)
+SESSION_CURSOR = encode_cursor({"token": {"S": "t1"}})
+NUMERIC_SK_CURSOR = encode_cursor({"customer": {"S": "c1"}, "SK": {"N": "1"}})
 
 
 def b64(text: str) -> str:
@@ -1054,6 +1070,130 @@ BAD_QUERIES: list[tuple[str, BadCall, str]] = [
     ("cursor empty", lambda t: t.query("c1", cursor=""), ERR_INVALID_CURSOR),
     ("cursor not a string", lambda t: t.query("c1", cursor=wrong(b"abc")), ERR_INVALID_CURSOR),
     ("signed cursor without keys", lambda t: t.query("c1", cursor=SIGNED), ERR_INVALID_CURSOR),
+    ("cursor from another partition", lambda t: t.query("c2", cursor=TABLE_SCAN_CURSOR), ERR_INVALID_CURSOR),
+    (
+        "cursor from another partition on an lsi",
+        lambda t: t.query("c2", index_name="lsi-total", cursor=LSI_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    (
+        "cursor from another partition on a gsi",
+        lambda t: t.query("closed", index_name="gsi-status", cursor=GSI_STATUS_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    (
+        "cursor from another numeric partition on a gsi",
+        lambda t: t.query(43, index_name="gsi-total", cursor=GSI_TOTAL_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    (
+        "table cursor on an lsi query",
+        lambda t: t.query("c1", index_name="lsi-total", cursor=TABLE_SCAN_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    (
+        "table cursor on a gsi query",
+        lambda t: t.query("open", index_name="gsi-status", cursor=TABLE_SCAN_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    ("lsi keys on a table query", lambda t: t.query("c1", cursor=PLAIN_LSI_CURSOR), ERR_INVALID_CURSOR),
+    (
+        "gsi keys on another gsi",
+        lambda t: t.query(1, index_name="gsi-total", cursor=PLAIN_GSI_STATUS_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    ("cursor from another table", lambda t: t.query("c1", cursor=SESSION_CURSOR), ERR_INVALID_CURSOR),
+    ("cursor with a numeric sort key", lambda t: t.query("c1", cursor=NUMERIC_SK_CURSOR), ERR_INVALID_CURSOR),
+    (
+        "cursor after the between range",
+        lambda t: t.query("c1", sort=SortKeyCondition.between("a", "m"), cursor=TABLE_SCAN_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    (
+        "cursor outside begins_with",
+        lambda t: t.query("c1", sort=SortKeyCondition.begins_with("x"), cursor=TABLE_SCAN_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    (
+        "cursor below gt",
+        lambda t: t.query("c1", sort=SortKeyCondition.gt("o5"), cursor=TABLE_SCAN_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    (
+        "cursor outside a numeric lsi range",
+        lambda t: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.gte(2), cursor=LSI_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    ("partition int on a string key", lambda t: t.query(1), ERR_INVALID_VALUE),
+    ("partition bool", lambda t: t.query(True), ERR_INVALID_VALUE),
+    ("partition bytes on a string key", lambda t: t.query(b"c1"), ERR_INVALID_VALUE),
+    (
+        "partition str on a numeric gsi key",
+        lambda t: t.query("42", index_name="gsi-total"),
+        ERR_INVALID_VALUE,
+    ),
+    (
+        "partition bool on a numeric gsi key",
+        lambda t: t.query(True, index_name="gsi-total"),
+        ERR_INVALID_VALUE,
+    ),
+    ("sort int on a string key", lambda t: t.query("c1", sort=SortKeyCondition.eq(1)), ERR_INVALID_VALUE),
+    (
+        "sort bool on a string key",
+        lambda t: t.query("c1", sort=SortKeyCondition.gt(False)),
+        ERR_INVALID_VALUE,
+    ),
+    (
+        "sort str on a numeric lsi key",
+        lambda t: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.lt("100")),
+        ERR_INVALID_VALUE,
+    ),
+    (
+        "sort bool on a numeric lsi key",
+        lambda t: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.eq(True)),
+        ERR_INVALID_VALUE,
+    ),
+    (
+        "sort int on a datetime gsi key",
+        lambda t: t.query("open", index_name="gsi-status", sort=SortKeyCondition.gte(5)),
+        ERR_INVALID_VALUE,
+    ),
+    (
+        "between with mismatched bounds",
+        lambda t: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.between(1, "z")),
+        ERR_INVALID_VALUE,
+    ),
+    (
+        "between with a string and an int bound",
+        lambda t: t.query("c1", sort=SortKeyCondition.between("a", 9)),
+        ERR_INVALID_VALUE,
+    ),
+    (
+        "begins_with on a numeric lsi key",
+        lambda t: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.begins_with(1)),
+        ERR_INVALID_OPERATOR,
+    ),
+    (
+        "begins_with of a string on a numeric lsi key",
+        lambda t: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.begins_with("1")),
+        ERR_INVALID_OPERATOR,
+    ),
+    (
+        "begins_with of an int on a string key",
+        lambda t: t.query("c1", sort=SortKeyCondition.begins_with(1)),
+        ERR_INVALID_VALUE,
+    ),
+    (
+        "between with the bounds reversed",
+        lambda t: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.between(10, 9)),
+        ERR_INVALID_OPERATOR,
+    ),
+    ("count with a wrong partition type", lambda t: t.count(7), ERR_INVALID_VALUE),
+    (
+        "query_all with a wrong sort type",
+        lambda t: t.query_all("c1", sort=SortKeyCondition.lt(3)),
+        ERR_INVALID_VALUE,
+    ),
     ("retry count negative", lambda t: t.query_with_retry("c1", max_retries=-1), ERR_INVALID_OPERATOR),
     ("retry with bad limit", lambda t: t.query_with_retry("c1", limit=0), ERR_INVALID_OPERATOR),
     (
@@ -1098,6 +1238,23 @@ BAD_SCANS: list[tuple[str, BadCall, str]] = [
     ("cursor from another index", lambda t: t.scan(cursor=G1_OTHER_INDEX), ERR_INVALID_CURSOR),
     ("cursor truncated", lambda t: t.scan(cursor=TABLE_SCAN_CURSOR[:10]), ERR_INVALID_CURSOR),
     ("signed cursor without keys", lambda t: t.scan(cursor=SIGNED), ERR_INVALID_CURSOR),
+    (
+        "table cursor on an lsi scan",
+        lambda t: t.scan(index_name="lsi-total", cursor=TABLE_SCAN_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    ("lsi keys on a table scan", lambda t: t.scan(cursor=PLAIN_LSI_CURSOR), ERR_INVALID_CURSOR),
+    ("cursor from another table on a scan", lambda t: t.scan(cursor=SESSION_CURSOR), ERR_INVALID_CURSOR),
+    (
+        "cursor from another table on a parallel scan segment",
+        lambda t: t.scan(segment=1, total_segments=4, cursor=SESSION_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
+    (
+        "gsi keys on another gsi scan",
+        lambda t: t.scan(index_name="gsi-total", cursor=PLAIN_GSI_STATUS_CURSOR),
+        ERR_INVALID_CURSOR,
+    ),
     ("scan_all bad segment", lambda t: t.scan_all(segment=5, total_segments=2), ERR_INVALID_OPERATOR),
     ("iter_scan bad limit", lambda t: t.iter_scan(limit=-1), ERR_INVALID_OPERATOR),
     ("scan_with_retry negative retries", lambda t: t.scan_with_retry(max_retries=-2), ERR_INVALID_OPERATOR),
@@ -1217,6 +1374,143 @@ def test_cursor_errors_never_quote_the_cursor() -> None:
     with pytest.raises(ValidationError) as info:
         orders_table().query("c1", cursor=secret_key)
     assert "SECRET" not in str(info.value) and secret_key not in str(info.value)
+
+
+CursorCall = Callable[[Table[Any], str], object]
+
+# (name, cursor, a request it continues, a nearby request it does not)
+CURSOR_BOUNDARIES: list[tuple[str, str, CursorCall, CursorCall]] = [
+    (
+        "between",
+        TABLE_SCAN_CURSOR,
+        lambda t, c: t.query("c1", sort=SortKeyCondition.between("a", "o1"), cursor=c),
+        lambda t, c: t.query("c1", sort=SortKeyCondition.between("o10", "p"), cursor=c),
+    ),
+    (
+        "begins_with",
+        TABLE_SCAN_CURSOR,
+        lambda t, c: t.query("c1", sort=SortKeyCondition.begins_with("o"), cursor=c),
+        lambda t, c: t.query("c1", sort=SortKeyCondition.begins_with("o2"), cursor=c),
+    ),
+    (
+        "lte and lt",
+        TABLE_SCAN_CURSOR,
+        lambda t, c: t.query("c1", sort=SortKeyCondition.lte("o1"), cursor=c),
+        lambda t, c: t.query("c1", sort=SortKeyCondition.lt("o1"), cursor=c),
+    ),
+    (
+        "numeric lsi sort key",
+        LSI_CURSOR,
+        lambda t, c: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.lt(10), cursor=c),
+        lambda t, c: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.gt(1), cursor=c),
+    ),
+    (
+        "datetime gsi sort key",
+        GSI_STATUS_CURSOR,
+        lambda t, c: t.query("open", index_name="gsi-status", sort=SortKeyCondition.gte(PLACED), cursor=c),
+        lambda t, c: t.query("open", index_name="gsi-status", sort=SortKeyCondition.gt(PLACED), cursor=c),
+    ),
+    (
+        "numeric partition",
+        GSI_TOTAL_CURSOR,
+        lambda t, c: t.query(42.0, index_name="gsi-total", cursor=c),
+        lambda t, c: t.query(42.5, index_name="gsi-total", cursor=c),
+    ),
+    (
+        "index scan",
+        PLAIN_GSI_STATUS_CURSOR,
+        lambda t, c: t.scan(index_name="gsi-status", cursor=c),
+        lambda t, c: t.scan(index_name="gsi-total", cursor=c),
+    ),
+    (
+        "parallel scan segment",
+        TABLE_SCAN_CURSOR,
+        lambda t, c: t.scan(segment=3, total_segments=4, cursor=c),
+        lambda t, c: t.scan(segment=3, total_segments=4, index_name="lsi-total", cursor=c),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("cursor", "fits", "misfits"),
+    [(c, fits, misfits) for _, c, fits, misfits in CURSOR_BOUNDARIES],
+    ids=[name for name, *_ in CURSOR_BOUNDARIES],
+)
+def test_a_cursor_is_sent_exactly_when_it_fits_the_request(
+    cursor: str, fits: CursorCall, misfits: CursorCall
+) -> None:
+    client = RecordingClient()
+    table = orders_table(client)
+    fits(table, cursor)
+    assert [params["ExclusiveStartKey"] for _, params in client.calls] == [decode_cursor(cursor).last_key]
+    with pytest.raises(ValidationError) as info:
+        misfits(table, cursor)
+    assert info.value.code == ERR_INVALID_CURSOR
+    assert len(client.calls) == 1
+
+
+def test_a_signed_cursor_from_another_partition_or_index_is_rejected_before_any_request() -> None:
+    client = RecordingClient()
+    table = signed_table(client)
+    for attempt in (
+        lambda: table.query("c2", cursor=SIGNED),
+        lambda: table.query("c1", index_name="lsi-total", cursor=SIGNED),
+        lambda: table.scan(index_name="lsi-total", cursor=SIGNED),
+    ):
+        with pytest.raises(ValidationError) as info:
+            attempt()
+        assert info.value.code == ERR_INVALID_CURSOR
+    assert client.calls == []
+
+
+def test_cursor_key_errors_never_quote_key_values() -> None:
+    secret = encode_cursor({"customer": {"S": "SECRET-VALUE"}, "SK": {"S": "SECRET-SORT"}})
+    attempts: list[Callable[[Table[Order]], object]] = [
+        lambda t: t.query("OTHER-SECRET", cursor=secret),
+        lambda t: t.query("SECRET-VALUE", sort=SortKeyCondition.lt("OTHER-SECRET"), cursor=secret),
+        lambda t: t.query("SECRET-VALUE", index_name="lsi-total", cursor=secret),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ValidationError) as info:
+            attempt(orders_table())
+        assert info.value.code == ERR_INVALID_CURSOR
+        assert "SECRET" not in str(info.value) and secret not in str(info.value)
+
+
+def test_key_condition_type_errors_name_the_key_attribute_but_never_the_value() -> None:
+    attempts: list[tuple[Callable[[Table[Order]], object], str]] = [
+        (lambda t: t.query("SECRET-1", index_name="gsi-total"), "total"),
+        (lambda t: t.query(31337), "customer"),
+        (lambda t: t.query("c1", sort=SortKeyCondition.between("SECRET-1", 31337)), "SK"),
+        (lambda t: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.begins_with(31337)), "total"),
+        (lambda t: t.query("c1", index_name="lsi-total", sort=SortKeyCondition.between(31337, 4)), "total"),
+    ]
+    for attempt, attribute in attempts:
+        with pytest.raises(ValidationError) as info:
+            attempt(orders_table())
+        assert info.value.field == attribute
+        assert repr(attribute) in str(info.value)
+        assert "SECRET" not in str(info.value) and "31337" not in str(info.value)
+
+
+def test_begins_with_on_a_numeric_sort_key_is_an_invalid_operator_before_any_request() -> None:
+    client = RecordingClient()
+    table = Table(TENANTS, client=client)
+    for prefix in (1, "1"):
+        with pytest.raises(ValidationError) as info:
+            table.query("acme", sort=SortKeyCondition.begins_with(prefix))
+        assert (info.value.code, info.value.field, info.value.table) == (
+            ERR_INVALID_OPERATOR,
+            "code",
+            "tenants",
+        )
+    with pytest.raises(ValidationError) as info:
+        table.query("acme", sort=SortKeyCondition.eq("7"))
+    assert (info.value.code, info.value.field) == (ERR_INVALID_VALUE, "code")
+    assert client.calls == []
+    # The partition key's converter turns whatever it is given into a string: only its output is checked.
+    params = table.explain.query(7, sort=SortKeyCondition.eq(7)).params
+    assert params["ExpressionAttributeValues"] == {":pk": {"S": "7"}, ":sk": {"N": "7"}}
 
 
 def test_security_validation_off_still_enforces_structural_rules() -> None:
