@@ -225,3 +225,25 @@ def test_importing_the_package_imports_no_extra_and_no_lazy_module() -> None:
 def test_versions_are_strings() -> None:
     assert isinstance(dynamorm_py.__version__, str)
     assert isinstance(dynamorm_py.__repo_version__, str)
+
+
+def test_table_single_item_conveniences_have_their_documented_parameters() -> None:
+    import inspect
+    from collections.abc import Callable
+
+    from dynamorm_py.table import Table
+
+    def keyword_only(method: Callable[..., object]) -> list[str]:
+        parameters = inspect.signature(method).parameters.values()
+        return [p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+    assert keyword_only(Table.get) == ["consistent_read", "default"]
+    assert keyword_only(Table.exists) == ["consistent_read"]
+    assert keyword_only(Table.delete_item) == [
+        "condition_expression",
+        "expression_attribute_names",
+        "expression_attribute_values",
+        "expected_version",
+    ]
+    assert "upsert" in keyword_only(Table.update)
+    assert "upsert" in keyword_only(Table.update_item)

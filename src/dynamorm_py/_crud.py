@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ._context import TableContext
+from botocore.exceptions import ClientError
+
+from . import _context
+from ._context import TableContext, check_whole_item
 from ._core import Op, aws_call
-from .codec import EncodedItem, check_item_size, format_timestamp
-from .errors import ERR_INVALID_MODEL, NotFoundError, ValidationError
+from .codec import EncodedItem, FieldCodec, ModelCodec, check_item_size, format_timestamp
+from .errors import ERR_INVALID_MODEL, ConditionFailedError, NotFoundError, ValidationError
 from .expressions import (
     ExpressionParts,
     UpdatePlan,
@@ -22,11 +26,16 @@ from .expressions import (
 
 __all__ = [
     "add_expression_maps",
+    "delete_item_op",
     "delete_op",
     "encode_put_item",
+    "exists_op",
     "get_op",
+    "guard_update",
     "put_op",
     "seal_put_item",
+    "send_update",
+    "split_key_argument",
     "update_item_op",
     "update_op",
     "update_request",
@@ -61,6 +70,8 @@ def encode_put_item(ctx: TableContext[T], item: T, *, now: datetime) -> EncodedI
     """
     if type(item) is not ctx.model.model_type:  # the common case without a call (batch puts)
         check_model_instance(ctx, item)
+    if _context._any_marked:  # only once some read was projected: no call per item before that
+        check_whole_item(item, hint="read the whole item before putting it, or use update_item with fields=")
     encoded = ctx.model.codec.encode_item(item, now=now)
     if not encoded.encrypted:
         check_item_size(encoded.item)
@@ -126,15 +137,57 @@ def put_op(
     return dataclasses.replace(item, **lifecycle)  # type: ignore[type-var]
 
 
-def get_op(ctx: TableContext[T], pk: Any, sk: Any = None, *, consistent_read: bool = False) -> Op[T]:
+def split_key_argument(ctx: TableContext[T], pk: Any, sk: Any) -> tuple[Any, Any]:
+    """``get``/``delete``/``exists`` take ``(pk, sk)`` as their first argument too, as ``batch_get`` does."""
+    if sk is None and isinstance(pk, tuple):
+        from .batch import split_key  # imported here: batch builds on this module
+
+        return split_key(ctx.codec, pk)
+    return pk, sk
+
+
+class _Missing:
+    """The default of ``get(default=...)`` when none is given (``None`` is a valid default)."""
+
+    def __repr__(self) -> str:
+        return "<no default>"
+
+
+MISSING: Any = _Missing()
+
+
+def get_op(
+    ctx: TableContext[T], pk: Any, sk: Any = None, *, consistent_read: bool = False, default: Any = MISSING
+) -> Op[Any]:
+    """GetItem; a miss is ``NotFoundError``, or ``default`` when one is given."""
+    pk, sk = split_key_argument(ctx, pk, sk)
     key = ctx.codec.encode_key(pk, sk)
     params = {"TableName": ctx.table_name, "Key": key, "ConsistentRead": bool(consistent_read)}
     response = yield from aws_call("dynamodb", "get_item", params, op_name="get", table=ctx.table_name)
     item = response.get("Item")
     if not item:
+        if default is not MISSING:
+            return default
         raise NotFoundError("item not found")
     result: T = yield from ctx.read_item(item, operation="get")
     return result
+
+
+def exists_op(ctx: TableContext[T], pk: Any, sk: Any = None, *, consistent_read: bool = False) -> Op[bool]:
+    """Whether the item exists: a GetItem projecting only the key, so nothing is decoded or decrypted."""
+    pk, sk = split_key_argument(ctx, pk, sk)
+    codec = ctx.codec
+    key = codec.encode_key(pk, sk)
+    names = {f"#k{i}": f.attribute_name for i, f in enumerate((codec.pk, codec.sk)) if f is not None}
+    params = {
+        "TableName": ctx.table_name,
+        "Key": key,
+        "ConsistentRead": bool(consistent_read),
+        "ProjectionExpression": ", ".join(names),
+        "ExpressionAttributeNames": names,
+    }
+    response = yield from aws_call("dynamodb", "get_item", params, op_name="exists", table=ctx.table_name)
+    return bool(response.get("Item"))
 
 
 def delete_request(
@@ -162,8 +215,141 @@ def delete_request(
 
 
 def delete_op(ctx: TableContext[T], pk: Any, sk: Any = None, **kwargs: Any) -> Op[None]:
+    pk, sk = split_key_argument(ctx, pk, sk)
     params = delete_request(ctx, pk, sk, **kwargs)
     yield from aws_call("dynamodb", "delete_item", params, op_name="delete", table=ctx.table_name)
+
+
+def delete_item_op(
+    ctx: TableContext[T], item: T, *, expected_version: int | None = None, **kwargs: Any
+) -> Op[None]:
+    """``delete`` with the key, and on a versioned model the expected version, taken from ``item``."""
+    check_model_instance(ctx, item)
+    codec = ctx.codec
+    version = version_field(codec)
+    if version is not None and expected_version is None:
+        expected_version = getattr(item, version.python_name)
+        if expected_version is None:
+            raise ValidationError(
+                "the item carries no version: pass expected_version",
+                code=ERR_INVALID_MODEL,
+                field=version.attribute_name,
+            )
+    pk = getattr(item, codec.pk.python_name)
+    sk = getattr(item, codec.sk.python_name) if codec.sk is not None else None
+    params = delete_request(ctx, pk, sk, expected_version=expected_version, **kwargs)
+    yield from aws_call("dynamodb", "delete_item", params, op_name="delete_item", table=ctx.table_name)
+
+
+# --- updates that must not create an item the model cannot read -----------------------------------------
+#
+# DynamoDB's UpdateItem creates a missing item from the key and the updated attributes. When the model has a
+# field without default that the update does not write, such an item can never be decoded, so the update
+# carries ``attribute_exists(<pk>)`` and a missing item is NotFoundError with nothing written. The check
+# reads the UpdateExpression the library rendered (every name is a placeholder, so its shape is known).
+
+_CLAUSE = re.compile(r"(?:^| )(SET|REMOVE|ADD|DELETE) ")
+_SET_TARGET = re.compile(r"(?:^|, )(#\w+) = ")
+GUARD_PLACEHOLDER = "#lc_pk"
+
+
+def update_effects(params: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """The attributes an UpdateItem request writes whole (SET, ADD) and removes whole (REMOVE)."""
+    names: Mapping[str, str] = params.get("ExpressionAttributeNames") or {}
+    pieces = _CLAUSE.split(str(params.get("UpdateExpression") or ""))
+    written: set[str] = set()
+    removed: set[str] = set()
+    for keyword, body in zip(pieces[1::2], pieces[2::2], strict=True):
+        if keyword == "SET":
+            targets = _SET_TARGET.findall(body)
+            written.update(names.get(t, t) for t in targets)
+        elif keyword == "ADD":
+            written.update(names.get(t, t) for t in (i.split(" ", 1)[0] for i in body.split(", ")))
+        elif keyword == "REMOVE":
+            removed.update(names.get(t, t) for t in (i.strip() for i in body.split(", ")) if "[" not in t)
+    return written, removed
+
+
+def _required(codec: ModelCodec) -> list[FieldCodec]:
+    """Fields a stored item must hold to be decoded (the key fields are always there)."""
+    return [f for f in codec.fields if not f.has_default and f is not codec.pk and f is not codec.sk]
+
+
+def guard_update(ctx: TableContext[T], params: dict[str, Any], *, upsert: bool = False) -> bool:
+    """Check an UpdateItem request so that it cannot leave an item the model cannot read; returns whether
+    it now carries the existence guard (see :func:`send_update`).
+
+    * Removing a field without default is refused: the item would lose what every read needs.
+    * When a missing item would be created without some field without default, ``attribute_exists(<pk>)``
+      is ANDed into the condition, unless the update is versioned (its version condition already fails on
+      a missing item) or ``upsert`` is set. ``upsert`` on a request returning the whole new item is refused
+      up front in that case: the item it may create could not be returned.
+    """
+    codec = ctx.codec
+    required = _required(codec)
+    if not required:
+        return False
+    written, removed = update_effects(params)
+    for f in required:
+        if f.attribute_name in removed:
+            raise ValidationError(
+                f"field {f.python_name!r} has no default: removing it (None or an empty omit_empty value) "
+                "would leave an item this model cannot read",
+                code=ERR_INVALID_MODEL,
+                field=f.attribute_name,
+            )
+    unset = [f for f in required if f.attribute_name not in written]
+    values = params.get("ExpressionAttributeValues") or {}
+    if not unset or ":lc_expected" in values:
+        return False
+    if upsert:
+        if params.get("ReturnValues") == "ALL_NEW":
+            raise ValidationError(
+                "upsert=True: an item created by this update would lack "
+                f"{', '.join(repr(f.python_name) for f in unset)} (fields without default), so it could not "
+                "be read back; set them in the update, or create the item with put",
+                code=ERR_INVALID_MODEL,
+                field=unset[0].attribute_name,
+            )
+        return False
+    names = params.setdefault("ExpressionAttributeNames", {})
+    if GUARD_PLACEHOLDER in names:
+        raise ValidationError(
+            f"placeholder {GUARD_PLACEHOLDER!r} collides with a library placeholder", code=ERR_INVALID_MODEL
+        )
+    names[GUARD_PLACEHOLDER] = codec.pk.attribute_name
+    condition = params.get("ConditionExpression")
+    guard = f"attribute_exists({GUARD_PLACEHOLDER})"
+    params["ConditionExpression"] = f"({condition}) AND ({guard})" if condition else guard
+    return True
+
+
+def _failed_on_a_missing_item(exc: ConditionFailedError) -> bool:
+    """A guarded update asked for the old item on failure: none came back means there was no item."""
+    cause = exc.__cause__
+    response = cause.response if isinstance(cause, ClientError) else None
+    return isinstance(response, dict) and not response.get("Item")
+
+
+def send_update(
+    ctx: TableContext[T], params: dict[str, Any], *, guarded: bool, op_name: str
+) -> Op[dict[str, Any]]:
+    """Send an UpdateItem; a guarded one failing on a missing item is ``NotFoundError``."""
+    if not guarded:
+        response: dict[str, Any] = yield from aws_call(
+            "dynamodb", "update_item", params, op_name=op_name, table=ctx.table_name
+        )
+        return response
+    params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    try:
+        response = yield from aws_call(
+            "dynamodb", "update_item", params, op_name=op_name, table=ctx.table_name
+        )
+    except ConditionFailedError as exc:
+        if not _failed_on_a_missing_item(exc):
+            raise  # the item exists: the caller's condition is false
+        raise NotFoundError("item not found: nothing was written", aws_code=exc.aws_code) from exc.__cause__
+    return response
 
 
 def update_request(
@@ -180,7 +366,8 @@ def update_request(
     now: Any = None,
     caller_fields: bool = True,
 ) -> Op[dict[str, Any]]:
-    """The UpdateItem request of ``Table.update`` without ReturnValues (shared with transactions)."""
+    """The UpdateItem request of ``Table.update`` without ReturnValues nor the existence guard (shared
+    with transactions)."""
     key = ctx.codec.encode_key(pk, sk)
     plan: UpdatePlan = build_update(
         ctx.codec,
@@ -208,15 +395,19 @@ def update_op(
     pk: Any,
     sk: Any,
     updates: Mapping[str, Any],
+    *,
+    upsert: bool = False,
+    op_name: str = "update",
     **kwargs: Any,
 ) -> Op[T]:
     params = yield from update_request(ctx, pk, sk, updates, **kwargs)
     params["ReturnValues"] = "ALL_NEW"
-    response = yield from aws_call("dynamodb", "update_item", params, op_name="update", table=ctx.table_name)
+    guarded = guard_update(ctx, params, upsert=upsert)
+    response = yield from send_update(ctx, params, guarded=guarded, op_name=op_name)
     attributes = response.get("Attributes")
     if not attributes:
         raise ValidationError("update returned no attributes", code=ERR_INVALID_MODEL)
-    result: T = yield from ctx.read_item(attributes, operation="update")
+    result: T = yield from ctx.read_item(attributes, operation=op_name)
     return result
 
 
@@ -232,6 +423,7 @@ def update_item_op(
     check_model_instance(ctx, item)
     codec = ctx.codec
     if fields is None:
+        check_whole_item(item, hint="pass fields= with the fields to write, or read the whole item first")
         names = [
             f.python_name
             for f in codec.fields
@@ -256,6 +448,13 @@ def update_item_op(
     pk = getattr(item, codec.pk.python_name)
     sk = getattr(item, codec.sk.python_name) if codec.sk is not None else None
     result: T = yield from update_op(
-        ctx, pk, sk, updates, expected_version=expected_version, caller_fields=fields is not None, **kwargs
+        ctx,
+        pk,
+        sk,
+        updates,
+        expected_version=expected_version,
+        caller_fields=fields is not None,
+        op_name="update_item",
+        **kwargs,
     )
     return result

@@ -559,15 +559,21 @@ def _call(ctx: TableContext[Any], request: ReadRequest, op_name: str) -> Op[dict
     return response
 
 
-def _read_items(ctx: TableContext[T], response: dict[str, Any], op_name: str) -> Op[list[T]]:
-    """Every item of a response through the read pipeline (decryption, converters, annotations)."""
-    items: list[T] = yield from ctx.read_items(response.get("Items") or (), operation=op_name)
+def _read_items(
+    ctx: TableContext[T], response: dict[str, Any], op_name: str, request: ReadRequest
+) -> Op[list[T]]:
+    """Every item of a response through the read pipeline (decryption, converters, annotations); items of
+    a projected read are marked so that they cannot be written back whole by accident."""
+    partial = ctx.reads_partially(request.params)
+    items: list[T] = yield from ctx.read_items(
+        response.get("Items") or (), operation=op_name, partial=partial
+    )
     return items
 
 
 def _fetch_page(ctx: TableContext[T], request: ReadRequest, op_name: str) -> Op[Page[T]]:
     response = yield from _call(ctx, request, op_name)
-    items = yield from _read_items(ctx, response, op_name)
+    items = yield from _read_items(ctx, response, op_name, request)
     next_cursor = issue_cursor(
         response.get("LastEvaluatedKey"),
         index=request.index_name,
@@ -616,7 +622,7 @@ class PageWalker(Generic[T]):
     def next_items(self) -> Op[list[T]]:
         """Fetch the next page and decode its items."""
         response = yield from self.next_response()
-        items: list[T] = yield from _read_items(self._ctx, response, self._op_name)
+        items: list[T] = yield from _read_items(self._ctx, response, self._op_name, self._request)
         return items
 
 

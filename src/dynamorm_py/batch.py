@@ -289,6 +289,8 @@ def batch_get_op(
         expression, names = build_projection(codec, fields, security=ctx.security)
         spec["ProjectionExpression"] = expression
         spec["ExpressionAttributeNames"] = names
+    # Instances of a projected read are marked: written back whole they would erase what was not loaded.
+    partial = "ProjectionExpression" in spec and ctx.projects(spec["ExpressionAttributeNames"].values())
     order = list(originals)
     found: dict[KeyIdentity, T] = {}
     start = 0
@@ -311,7 +313,9 @@ def batch_get_op(
                     for item in (response.get("Responses") or {}).get(ctx.table_name) or ():
                         identity = key_identity(codec, item)
                         if identity in originals and identity not in found:
-                            found[identity] = yield from ctx.read_item(item, operation="batch_get")
+                            found[identity] = yield from ctx.read_item(
+                                item, operation="batch_get", partial=partial
+                            )
                     left = ((response.get("UnprocessedKeys") or {}).get(ctx.table_name) or {}).get("Keys")
                     still = {key_identity(codec, k) for k in left or ()}
                     pending = [i for i in pending if i in still]

@@ -19,7 +19,7 @@
 
 ``ValidationError`` carries one of: ErrInvalidModel, ErrMissingPrimaryKey, ErrInvalidOperator,
 ErrEncryptedFieldNotQueryable, ErrInvalidEncryptedEnvelope, ErrIndexNotFound, ErrInvalidValue,
-ErrInvalidCursor, ErrAwsValidation, ErrRetryExhausted, ErrTimeout.
+ErrInvalidCursor, ErrAwsValidation, ErrRetryExhausted, ErrTimeout, ErrPartialItem.
 
 Every error carries ``operation`` (the public method that failed), ``table`` (physical table name),
 ``field`` (attribute name at fault), ``aws_code`` (when AWS raised it) and the original exception as
@@ -70,6 +70,7 @@ ERR_SECURITY_VALIDATION = "ErrSecurityValidation"
 ERR_AWS_VALIDATION = "ErrAwsValidation"
 ERR_RETRY_EXHAUSTED = "ErrRetryExhausted"
 ERR_TIMEOUT = "ErrTimeout"
+ERR_PARTIAL_ITEM = "ErrPartialItem"
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ._context import TableContext, contextualized
 from ._core import Op, PreparedRequest, run_explain, run_sync
-from ._crud import delete_op, get_op, put_op, update_item_op, update_op
+from ._crud import MISSING, delete_item_op, delete_op, exists_op, get_op, put_op, update_item_op, update_op
 from ._query import (
     PageWalker,
     QueryArgs,
@@ -66,6 +66,7 @@ __all__ = ["Table"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+D = TypeVar("D")
 
 
 def _utc_now() -> datetime:
@@ -218,9 +219,22 @@ class Table(Generic[T]):
             "put",
         )
 
-    def get(self, pk: Any, sk: Any = None, *, consistent_read: bool = False) -> T:
-        """Read one item; a miss raises ``NotFoundError``."""
-        return self._run(get_op(self._ctx, pk, sk, consistent_read=consistent_read), "get")
+    @overload
+    def get(self, pk: Any, sk: Any = None, *, consistent_read: bool = False) -> T: ...
+
+    @overload
+    def get(self, pk: Any, sk: Any = None, *, consistent_read: bool = False, default: D) -> T | D: ...
+
+    def get(self, pk: Any, sk: Any = None, *, consistent_read: bool = False, default: Any = MISSING) -> Any:
+        """Read one item; a miss raises ``NotFoundError``, or returns ``default`` when one is given.
+
+        ``pk`` may be a ``(pk, sk)`` tuple, as in ``batch_get``.
+        """
+        return self._run(get_op(self._ctx, pk, sk, consistent_read=consistent_read, default=default), "get")
+
+    def exists(self, pk: Any, sk: Any = None, *, consistent_read: bool = False) -> bool:
+        """Whether the item exists (a GetItem of its key attributes only; ``pk`` may be ``(pk, sk)``)."""
+        return self._run(exists_op(self._ctx, pk, sk, consistent_read=consistent_read), "exists")
 
     def delete(
         self,
@@ -232,7 +246,7 @@ class Table(Generic[T]):
         expression_attribute_values: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
     ) -> None:
-        """Delete one item (deleting a missing item is not an error)."""
+        """Delete one item (deleting a missing item is not an error); ``pk`` may be ``(pk, sk)``."""
         self._run(
             delete_op(
                 self._ctx,
@@ -246,6 +260,29 @@ class Table(Generic[T]):
             "delete",
         )
 
+    def delete_item(
+        self,
+        item: T,
+        *,
+        condition_expression: str | None = None,
+        expression_attribute_names: Mapping[str, str] | None = None,
+        expression_attribute_values: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """``delete`` with the key taken from ``item``; on a versioned model ``expected_version`` defaults to
+        the item's version, so a stale instance raises ``ConditionFailedError``."""
+        self._run(
+            delete_item_op(
+                self._ctx,
+                item,
+                condition_expression=condition_expression,
+                expression_attribute_names=expression_attribute_names,
+                expression_attribute_values=expression_attribute_values,
+                expected_version=expected_version,
+            ),
+            "delete_item",
+        )
+
     def update(
         self,
         pk: Any,
@@ -256,8 +293,16 @@ class Table(Generic[T]):
         expression_attribute_names: Mapping[str, str] | None = None,
         expression_attribute_values: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        upsert: bool = False,
     ) -> T:
-        """Update fields of one item and return the whole new item."""
+        """Update fields of one item and return the whole new item.
+
+        An update that would create a missing item without some field that has no default (an item the
+        model cannot read) requires the item to exist: a missing item is ``NotFoundError`` and nothing is
+        written. With ``upsert=True`` such an update is refused before sending (``ValidationError``): the
+        item it could create could not be returned; set those fields too, or create the item with ``put``.
+        Updates that create readable items stay upserts, as in DynamoDB.
+        """
         return self._run(
             update_op(
                 self._ctx,
@@ -268,6 +313,7 @@ class Table(Generic[T]):
                 expression_attribute_names=expression_attribute_names,
                 expression_attribute_values=expression_attribute_values,
                 expected_version=expected_version,
+                upsert=upsert,
             ),
             "update",
         )
@@ -281,8 +327,13 @@ class Table(Generic[T]):
         expression_attribute_names: Mapping[str, str] | None = None,
         expression_attribute_values: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        upsert: bool = False,
     ) -> T:
-        """``update`` with the key and values read from ``item`` (all non-key fields by default)."""
+        """``update`` with the key and values read from ``item`` (all non-key fields by default).
+
+        An instance read through a projection must name its ``fields``: written whole, it would overwrite
+        the fields the read did not load with defaults (``ValidationError``, ErrPartialItem).
+        """
         return self._run(
             update_item_op(
                 self._ctx,
@@ -292,6 +343,7 @@ class Table(Generic[T]):
                 expression_attribute_names=expression_attribute_names,
                 expression_attribute_values=expression_attribute_values,
                 expected_version=expected_version,
+                upsert=upsert,
             ),
             "update_item",
         )
@@ -858,11 +910,21 @@ class Explain(Generic[T]):
     def put(self, item: T, **kwargs: Any) -> PreparedRequest:
         return self._one(lambda ctx: put_op(ctx, item, **kwargs), "put")
 
-    def get(self, pk: Any, sk: Any = None, *, consistent_read: bool = False) -> PreparedRequest:
-        return self._one(lambda ctx: get_op(ctx, pk, sk, consistent_read=consistent_read), "get")
+    def get(
+        self, pk: Any, sk: Any = None, *, consistent_read: bool = False, default: Any = MISSING
+    ) -> PreparedRequest:
+        return self._one(
+            lambda ctx: get_op(ctx, pk, sk, consistent_read=consistent_read, default=default), "get"
+        )
+
+    def exists(self, pk: Any, sk: Any = None, *, consistent_read: bool = False) -> PreparedRequest:
+        return self._one(lambda ctx: exists_op(ctx, pk, sk, consistent_read=consistent_read), "exists")
 
     def delete(self, pk: Any, sk: Any = None, **kwargs: Any) -> PreparedRequest:
         return self._one(lambda ctx: delete_op(ctx, pk, sk, **kwargs), "delete")
+
+    def delete_item(self, item: T, **kwargs: Any) -> PreparedRequest:
+        return self._one(lambda ctx: delete_item_op(ctx, item, **kwargs), "delete_item")
 
     def update(self, pk: Any, sk: Any, updates: Mapping[str, Any], **kwargs: Any) -> PreparedRequest:
         return self._one(lambda ctx: update_op(ctx, pk, sk, updates, **kwargs), "update")

@@ -8,6 +8,10 @@ The public action dataclasses live in :mod:`dynamorm_py.transaction`; this modul
   every action (wire-format.md §7.1).
 * Checked before sending: 1-100 actions or keys (ErrInvalidOperator), no two actions or keys on one item
   (ErrInvalidModel, DynamoDB rejects the request), a token of 1-36 characters (ErrInvalidValue).
+* A put of an instance read through a projection is refused (``ErrPartialItem``), as ``Table.put`` refuses
+  it. An update that would create an item the model cannot read carries ``attribute_exists(<pk>)`` as on
+  ``Table.update``; on a missing item the transaction is cancelled (``ConditionFailedError``, reason
+  ``ConditionalCheckFailed`` at that action) and nothing is written.
 * ``ClientRequestToken`` is always sent: the caller's, or ``str(uuid.uuid4())`` made once per call and reused
   by every conflict retry, so DynamoDB applies the transaction at most once (api.md §2.7).
 * A cancellation maps per wire-format.md §8.4 (``aws_errors.map_transaction_error``): any
@@ -27,7 +31,7 @@ from typing import Any, TypeVar
 
 from ._context import TableContext
 from ._core import Op, Sleep, aws_call
-from ._crud import add_expression_maps, delete_request, put_request, update_request
+from ._crud import add_expression_maps, delete_request, guard_update, put_request, update_request
 from .batch import KeyIdentity, key_identity, split_key
 from .errors import (
     ERR_INVALID_MODEL,
@@ -126,6 +130,9 @@ def transaction_item(
             operation="transact_write",
             now=now,
         )
+        # As on Table.update: an update that would create an item the model cannot read is guarded, and the
+        # transaction is cancelled (ConditionFailedError, reason ConditionalCheckFailed) on a missing item.
+        guard_update(ctx, params)
         return {"Update": params}, key_identity(codec, params["Key"])
     if isinstance(action, TransactDelete):
         params = delete_request(
@@ -234,12 +241,13 @@ def transact_get_op(
         table=ctx.table_name,
     )
     responses = response.get("Responses") or []
+    partial = bool(expression) and ctx.projects(names.values())
     results: list[T | None] = []
     for index in range(len(items)):
         entry = responses[index] if index < len(responses) else None
         stored = entry.get("Item") if isinstance(entry, dict) else None
         if stored:
-            results.append((yield from ctx.read_item(stored, operation="transact_get")))
+            results.append((yield from ctx.read_item(stored, operation="transact_get", partial=partial)))
         else:
             results.append(None)
     return results

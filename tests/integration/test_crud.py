@@ -21,14 +21,18 @@ from botocore.exceptions import ClientError
 from dynamorm_py.errors import (
     ERR_CONDITION_FAILED,
     ERR_ITEM_NOT_FOUND,
+    ERR_PARTIAL_ITEM,
     ERR_TABLE_NOT_FOUND,
+    BatchInterruptedError,
     ConditionFailedError,
     NotFoundError,
     TableNotFoundError,
+    ValidationError,
 )
 from dynamorm_py.local import LocalDynamoDB, RemoteDynamoDB
-from dynamorm_py.model import ModelDefinition, dynamorm_field, gsi
+from dynamorm_py.model import ModelDefinition, Projection, dynamorm_field, gsi
 from dynamorm_py.table import Table
+from dynamorm_py.transaction import TransactPut, TransactUpdate
 
 pytestmark = pytest.mark.integration
 
@@ -719,3 +723,155 @@ def test_updating_an_index_key_to_empty_removes_it(users: Table[User], dynamorm_
     users.update("USER#1", "PROFILE", {"email_hash": ""}, expected_version=written.version)
     stored = raw_item(dynamorm_local, "users_contract", {"PK": {"S": "USER#1"}, "SK": {"S": "PROFILE"}})
     assert stored is not None and "emailHash" not in stored
+
+
+# --- writes that cannot fail after writing, projected instances, conveniences ---------------------------
+
+
+@dataclass
+class Member:
+    """``name`` has no default, so an item created from a key and ``bio`` alone could not be read."""
+
+    id: str = dynamorm_field(roles=["pk"])
+    name: str = dynamorm_field()
+    bio: str = ""
+    score: int = 0
+
+
+@dataclass(frozen=True)
+class FrozenMember:
+    id: str = dynamorm_field(roles=["pk"])
+    name: str = dynamorm_field()
+    bio: str = ""
+    score: int = 0
+
+
+@dataclass(slots=True)
+class SlotsMember:
+    id: str = dynamorm_field(roles=["pk"])
+    name: str = dynamorm_field()
+    bio: str = ""
+    score: int = 0
+
+
+@dataclass(slots=True, weakref_slot=True)
+class WeakSlotsMember:
+    id: str = dynamorm_field(roles=["pk"])
+    name: str = dynamorm_field()
+    bio: str = ""
+    score: int = 0
+
+
+def member_model(model_type: type[Any]) -> ModelDefinition[Any]:
+    return ModelDefinition.from_dataclass(
+        model_type,
+        table_name=f"members_{model_type.__name__.lower()}",
+        indexes=[gsi("gsi-name", partition="name", projection=Projection.keys_only())],
+    )
+
+
+MEMBERS = member_model(Member)
+MEMBER_TYPES = [Member, FrozenMember, SlotsMember, WeakSlotsMember]
+
+
+@pytest.fixture
+def members(dynamorm_local: Server) -> Table[Member]:
+    return dynamorm_local.table(MEMBERS)
+
+
+def test_a_guarded_update_writes_nothing_on_a_missing_item_and_tells_it_from_a_false_condition(
+    members: Table[Member], dynamorm_local: Server
+) -> None:
+    condition: dict[str, Any] = {
+        "condition_expression": "#b = :b",
+        "expression_attribute_names": {"#b": "bio"},
+        "expression_attribute_values": {":b": "not-the-bio"},
+    }
+    with pytest.raises(NotFoundError) as info:
+        members.update("m1", None, {"bio": "hello"}, **condition)
+    assert (info.value.code, info.value.operation) == (ERR_ITEM_NOT_FOUND, "update")
+    assert raw_item(dynamorm_local, "members_member", {"id": {"S": "m1"}}) is None
+
+    members.put(Member(id="m1", name="Ann", bio="old"))
+    with pytest.raises(ConditionFailedError):
+        members.update("m1", None, {"bio": "new"}, **condition)
+    updated = members.update_item(Member(id="m1", name="ignored", bio="new"), fields=["bio"])
+
+    assert updated == Member(id="m1", name="Ann", bio="new")
+
+
+def test_a_guarded_transaction_update_of_a_missing_item_cancels_and_writes_nothing(
+    members: Table[Member], dynamorm_local: Server
+) -> None:
+    with pytest.raises(ConditionFailedError) as info:
+        members.transact_write([TransactUpdate("m1", None, {"bio": "x"})])
+
+    assert [reason.code for reason in info.value.reasons] == ["ConditionalCheckFailed"]
+    assert raw_item(dynamorm_local, "members_member", {"id": {"S": "m1"}}) is None
+
+
+@pytest.mark.parametrize("model_type", MEMBER_TYPES, ids=lambda t: t.__name__)
+def test_an_instance_read_through_a_projection_cannot_be_written_back_whole(
+    model_type: type[Any], dynamorm_local: Server
+) -> None:
+    table = dynamorm_local.table(member_model(model_type))
+    table.put(model_type(id="m1", name="Ann", bio="keep me", score=7))
+    partial = table.query("m1", projection=["id", "name"]).items[0]
+    assert partial == model_type(id="m1", name="Ann")
+
+    whole_writes: list[Callable[[], object]] = [
+        lambda: table.put(partial),
+        lambda: table.update_item(partial),
+        lambda: table.transact_write([TransactPut(partial)]),
+    ]
+    for write in whole_writes:
+        with pytest.raises(ValidationError) as info:
+            write()
+        assert info.value.code == ERR_PARTIAL_ITEM
+    with pytest.raises(BatchInterruptedError) as batch:  # a batch reports a bad item with its leftovers
+        table.batch_write(puts=[partial])
+    assert isinstance(batch.value.__cause__, ValidationError)
+    assert (batch.value.__cause__.code, batch.value.unprocessed_puts) == (ERR_PARTIAL_ITEM, (partial,))
+
+    kept = model_type(id="m1", name="Ann", bio="keep me", score=7)
+    assert table.update_item(partial, fields=["name"]) == kept
+    table.put(dataclasses.replace(partial, bio="rewritten"))  # a replace is a new, whole instance
+    assert table.get("m1") == model_type(id="m1", name="Ann", bio="rewritten")
+
+
+def test_scan_batch_get_and_keys_only_index_reads_are_marked_and_full_reads_are_not(
+    members: Table[Member],
+) -> None:
+    members.put(Member(id="m1", name="Ann", bio="keep me"))
+
+    projected = [
+        members.scan(projection=["id", "name"]).items[0],
+        members.batch_get(["m1"], projection=["name"])[0],
+        members.query("Ann", index_name="gsi-name").items[0],
+    ]
+    full = [members.get("m1"), members.scan().items[0], members.batch_get(["m1"])[0]]
+
+    for instance in projected:
+        with pytest.raises(ValidationError) as info:
+            members.put(instance)
+        assert info.value.code == ERR_PARTIAL_ITEM
+    for instance in full:
+        members.put(instance)
+    assert members.get("m1").bio == "keep me"
+
+
+def test_get_default_exists_delete_item_and_tuple_keys(kitchens: Table[Kitchen], users: Table[User]) -> None:
+    assert kitchens.get("k1", 1, default=None) is None
+    assert kitchens.exists(("k1", 1)) is False
+    kitchen = kitchens.put(Kitchen(id="k1", sort=1, text="t"))
+    assert kitchens.exists("k1", 1) is True
+    assert kitchens.get(("k1", 1)) == kitchen
+    kitchens.delete(("k1", 1))
+    assert kitchens.exists("k1", 1) is False
+
+    written = users.put(new_user())
+    stale = dataclasses.replace(written, version=written.version + 5)
+    with pytest.raises(ConditionFailedError):
+        users.delete_item(stale)
+    users.delete_item(written)
+    assert users.get("USER#1", "PROFILE", default="gone") == "gone"

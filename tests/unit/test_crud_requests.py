@@ -1540,3 +1540,309 @@ def test_missing_key_error_never_shows_the_other_key_value(users: Table[User]) -
 def _assert_secret_hidden(error: DynamormPyError) -> None:
     shown = [str(error), repr(error), *map(str, error.args), *map(str, vars(error).values())]
     assert not any(SECRET in text for text in shown)
+
+
+# --- updates that could create an item the model cannot read -------------------------------------------
+
+
+@dataclass
+class Profile:
+    """``name`` has no default: an item holding only the key and ``bio`` cannot be decoded."""
+
+    id: str = dynamorm_field(roles=["pk"])
+    name: str = dynamorm_field()
+    bio: str = ""
+    nick: str | None = None
+    updated_at: datetime | None = dynamorm_field(roles=["updated_at"], default=None)
+
+
+PROFILES = ModelDefinition.from_dataclass(Profile, table_name="profiles")
+
+
+@dataclass
+class LockedProfile:
+    id: str = dynamorm_field(roles=["pk"])
+    name: str = dynamorm_field()
+    bio: str = ""
+    version: int = dynamorm_field(roles=["version"], default=0)
+
+
+LOCKED_PROFILES = ModelDefinition.from_dataclass(LockedProfile, table_name="locked_profiles")
+
+STORED_PROFILE = {"id": {"S": "p1"}, "name": {"S": "Ann"}, "bio": {"S": "x"}, "updatedAt": {"S": NOW_TEXT}}
+
+
+def condition_failure(old_item: dict[str, Any] | None) -> ClientError:
+    response: dict[str, Any] = {"Error": {"Code": "ConditionalCheckFailedException", "Message": "failed"}}
+    if old_item is not None:
+        response["Item"] = old_item
+    return ClientError(response, "UpdateItem")  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def profiles(client: RecordingClient) -> Table[Profile]:
+    client.responses["update_item"] = {"Attributes": STORED_PROFILE}
+    return table_of(PROFILES, client)
+
+
+def test_an_update_leaving_a_field_without_default_unset_requires_the_item_to_exist(
+    profiles: Table[Profile], client: RecordingClient
+) -> None:
+    profiles.update("p1", None, {"bio": "x"})
+
+    assert client.last == {
+        "TableName": "profiles",
+        "Key": {"id": {"S": "p1"}},
+        "UpdateExpression": "SET #d_bio = :d_bio, #lc_upd = :lc_now",
+        "ConditionExpression": "attribute_exists(#lc_pk)",
+        "ExpressionAttributeNames": {"#d_bio": "bio", "#lc_upd": "updated_at", "#lc_pk": "id"},
+        "ExpressionAttributeValues": {":d_bio": {"S": "x"}, ":lc_now": {"S": NOW_TEXT}},
+        "ReturnValues": "ALL_NEW",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def test_the_existence_guard_is_anded_after_the_caller_condition(
+    profiles: Table[Profile], client: RecordingClient
+) -> None:
+    profiles.update(
+        "p1",
+        None,
+        {"bio": "x"},
+        condition_expression="#b <> :b",
+        expression_attribute_names={"#b": "bio"},
+        expression_attribute_values={":b": "y"},
+    )
+
+    assert client.last["ConditionExpression"] == "(#b <> :b) AND (attribute_exists(#lc_pk))"
+    assert client.last["ExpressionAttributeNames"]["#lc_pk"] == "id"
+
+
+def test_a_caller_placeholder_named_like_the_guard_is_a_collision(
+    profiles: Table[Profile], client: RecordingClient
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        profiles.update(
+            "p1",
+            None,
+            {"bio": "x"},
+            condition_expression="attribute_exists(#lc_pk)",
+            expression_attribute_names={"#lc_pk": "bio"},
+        )
+
+    assert (info.value.code, info.value.operation, info.value.table) == (
+        ERR_INVALID_MODEL,
+        "update",
+        "profiles",
+    )
+    assert client.calls == []
+
+
+def test_a_guarded_update_of_a_missing_item_is_not_found_and_a_false_condition_is_condition_failed(
+    client: RecordingClient,
+) -> None:
+    client.responses["update_item"] = condition_failure(None)
+    profiles = table_of(PROFILES, client)
+    caller_condition: dict[str, Any] = {
+        "condition_expression": "#b = :b",
+        "expression_attribute_names": {"#b": "bio"},
+        "expression_attribute_values": {":b": "nope"},
+    }
+
+    with pytest.raises(NotFoundError) as missing:
+        profiles.update("p1", None, {"bio": "x"}, **caller_condition)
+    client.responses["update_item"] = condition_failure(STORED_PROFILE)
+    with pytest.raises(ConditionFailedError) as false:
+        profiles.update("p1", None, {"bio": "x"}, **caller_condition)
+
+    error = missing.value
+    assert (error.code, error.operation, error.table) == (ERR_ITEM_NOT_FOUND, "update", "profiles")
+    assert isinstance(error.__cause__, ClientError)
+    assert (false.value.code, false.value.operation) == (ERR_CONDITION_FAILED, "update")
+
+
+def test_only_updates_that_could_create_an_unreadable_item_are_guarded(client: RecordingClient) -> None:
+    client.responses["update_item"] = {"Attributes": {**STORED_PROFILE, "version": {"N": "1"}}}
+    profiles = table_of(PROFILES, client)
+    locked = table_of(LOCKED_PROFILES, client)
+
+    profiles.update("p1", None, {"bio": "x"})
+    profiles.update("p1", None, {"name": "Ann", "bio": "x"})  # creates a readable item: stays an upsert
+    locked.update("p1", None, {"bio": "x"}, expected_version=0)  # its version condition needs the item
+
+    conditions = [params.get("ConditionExpression") for _, params in client.calls]
+    assert conditions == ["attribute_exists(#lc_pk)", None, "#lc_ver = :lc_expected"]
+
+
+def test_update_item_is_guarded_like_update(profiles: Table[Profile], client: RecordingClient) -> None:
+    profiles.update_item(Profile(id="p1", name="Ann", bio="x"), fields=["bio"])
+
+    assert client.last["ConditionExpression"] == "attribute_exists(#lc_pk)"
+
+
+@pytest.mark.parametrize(
+    "updates", [{"name": None}, {"name": "Ann", "nick": "z", "bio": "b"} | {"name": None}]
+)
+def test_removing_a_field_without_default_is_refused_before_sending(
+    updates: dict[str, Any], profiles: Table[Profile], client: RecordingClient
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        profiles.update("p1", None, updates)
+
+    error = info.value
+    assert (error.code, error.operation, error.table, error.field) == (
+        ERR_INVALID_MODEL,
+        "update",
+        "profiles",
+        "name",
+    )
+    assert client.calls == []
+
+
+def test_upsert_of_an_update_that_could_create_an_unreadable_item_is_refused_before_sending(
+    profiles: Table[Profile], client: RecordingClient
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        profiles.update("p1", None, {"bio": "x"}, upsert=True)
+
+    assert (info.value.code, info.value.field) == (ERR_INVALID_MODEL, "name")
+    assert client.calls == []
+
+
+def test_upsert_of_an_update_creating_a_readable_item_is_sent_unguarded(
+    profiles: Table[Profile], client: RecordingClient
+) -> None:
+    profiles.update("p1", None, {"name": "Ann"}, upsert=True)
+
+    assert "ConditionExpression" not in client.last
+
+
+def test_explain_update_shows_the_guard_and_mirrors_upsert(profiles: Table[Profile]) -> None:
+    guarded = profiles.explain.update("p1", None, {"bio": "x"})
+    readable = profiles.explain.update("p1", None, {"name": "A"}, upsert=True)
+
+    assert guarded.params["ConditionExpression"] == "attribute_exists(#lc_pk)"
+    assert guarded.params["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+    assert "ConditionExpression" not in readable.params
+
+
+def test_a_transaction_update_that_could_create_an_unreadable_item_is_guarded(
+    profiles: Table[Profile],
+) -> None:
+    from dynamorm_py.transaction import TransactUpdate
+
+    request = profiles.explain.transact_write([TransactUpdate("p1", None, {"bio": "x"})])
+
+    update = request.params["TransactItems"][0]["Update"]
+    assert update["ConditionExpression"] == "attribute_exists(#lc_pk)"
+    assert update["ExpressionAttributeNames"]["#lc_pk"] == "id"
+
+
+# --- get(default=), exists, delete_item, (pk, sk) keys ---------------------------------------------------
+
+
+def test_get_returns_the_default_on_a_miss_and_raises_without_one(
+    users: Table[User], client: RecordingClient
+) -> None:
+    sentinel = object()
+
+    assert users.get("u1", "profile", default=None) is None
+    assert users.get("u1", "profile", default=sentinel) is sentinel
+    with pytest.raises(NotFoundError):
+        users.get("u1", "profile")
+    assert [call for call, _ in client.calls] == ["get_item"] * 3
+
+
+def test_get_with_a_default_returns_the_item_when_there_is_one(client: RecordingClient) -> None:
+    client.responses["get_item"] = {"Item": stored_user()}
+    users = table_of(USERS, client)
+
+    assert users.get("u1", "profile", default=None) == User(
+        pk="u1", sk="profile", nickname="bob", created_at=NOW, updated_at=NOW, version=1
+    )
+
+
+def test_get_delete_and_exists_accept_a_pk_sk_tuple(users: Table[User], client: RecordingClient) -> None:
+    users.get(("u1", "profile"), default=None)
+    users.exists(("u1", "profile"))
+    users.delete(("u1", "profile"))
+
+    assert [params["Key"] for _, params in client.calls] == [USER_KEY] * 3
+
+
+def test_a_tuple_key_of_the_wrong_shape_is_invalid_model(users: Table[User], notes: Table[Note]) -> None:
+    with pytest.raises(ValidationError) as info:
+        users.get(("u1", "profile", "x"))
+    with pytest.raises(ValidationError) as other:
+        notes.exists(("n1", "sort"))
+
+    assert (info.value.code, info.value.operation) == (ERR_INVALID_MODEL, "get")
+    assert (other.value.code, other.value.operation) == (ERR_INVALID_MODEL, "exists")
+
+
+def test_exists_reads_only_the_key_attributes(users: Table[User], client: RecordingClient) -> None:
+    assert users.exists("u1", "profile") is False
+    client.responses["get_item"] = {"Item": USER_KEY}
+    assert users.exists("u1", "profile", consistent_read=True) is True
+
+    assert client.calls[-1] == (
+        "get_item",
+        {
+            "TableName": "users_contract",
+            "Key": USER_KEY,
+            "ConsistentRead": True,
+            "ProjectionExpression": "#k0, #k1",
+            "ExpressionAttributeNames": {"#k0": "PK", "#k1": "SK"},
+        },
+    )
+    assert users.explain.exists("u1", "profile").params == {**client.calls[0][1]}
+
+
+def test_delete_item_takes_the_key_and_version_from_the_instance(
+    users: Table[User], client: RecordingClient
+) -> None:
+    users.delete_item(User(pk="u1", sk="profile", version=3))
+
+    assert client.last == {
+        "TableName": "users_contract",
+        "Key": USER_KEY,
+        "ConditionExpression": "#lc_ver = :lc_expected",
+        "ExpressionAttributeNames": {"#lc_ver": "version"},
+        "ExpressionAttributeValues": {":lc_expected": {"N": "3"}},
+    }
+    assert users.explain.delete_item(User(pk="u1", sk="profile", version=3)).params == client.last
+
+
+def test_delete_item_of_an_unversioned_model_sends_only_the_key(
+    notes: Table[Note], client: RecordingClient
+) -> None:
+    notes.delete_item(Note(id="n1", title="t"))
+
+    assert client.last == {"TableName": "notes", "Key": {"id": {"S": "n1"}}}
+
+
+def test_delete_item_of_a_versioned_instance_without_version_or_of_another_type_is_invalid_model(
+    users: Table[User], client: RecordingClient
+) -> None:
+    with pytest.raises(ValidationError) as missing:
+        users.delete_item(User(pk="u1", sk="profile", version=None))
+    with pytest.raises(ValidationError) as wrong:
+        users.delete_item(Note(id="n1"))  # type: ignore[arg-type]
+
+    assert (missing.value.code, missing.value.operation, missing.value.field) == (
+        ERR_INVALID_MODEL,
+        "delete_item",
+        "version",
+    )
+    assert (wrong.value.code, wrong.value.operation) == (ERR_INVALID_MODEL, "delete_item")
+    assert client.calls == []
+
+
+def test_a_stale_instance_passed_to_delete_item_is_condition_failed(client: RecordingClient) -> None:
+    client.responses["delete_item"] = client_error("ConditionalCheckFailedException")
+    users = table_of(USERS, client)
+
+    with pytest.raises(ConditionFailedError) as info:
+        users.delete_item(User(pk="u1", sk="profile", version=3))
+
+    assert (info.value.operation, info.value.table) == ("delete_item", "users_contract")
