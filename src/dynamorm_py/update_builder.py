@@ -463,7 +463,12 @@ class UpdateBuilder(Generic[T]):
         sets.extend(prepared.stamp)
         if prepared.bump_version:
             adds.append("#lc_ver :lc_one")
-        deletes = [f"{name} {value}" for name, value in prepared.deletes if name not in null_sets]
+        deletes: list[str] = []
+        for name, value in prepared.deletes:
+            if name in null_sets:
+                del parts.values[value]  # DynamoDB rejects a value no expression uses
+            else:
+                deletes.append(f"{name} {value}")
         library = [prepared.library_condition] if prepared.library_condition else []
         if null_sets:
             parts.values[":sv_null"] = {"S": "NULL"}
