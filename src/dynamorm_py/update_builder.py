@@ -452,7 +452,9 @@ class UpdateBuilder(Generic[T]):
         becomes ``SET f = :v`` and DELETE is dropped (nothing to delete), each guarded by
         ``attribute_type(f, NULL)`` so the rewrite only applies while the set is still NULL.
         """
-        parts = copy.deepcopy(prepared.parts)
+        # The first request uses the prepared maps as they are (no copy on the usual path); a rewrite edits
+        # its own copy.
+        parts = copy.deepcopy(prepared.parts) if null_sets else prepared.parts
         sets = list(prepared.sets)
         adds: list[str] = []
         for name, value, is_set in prepared.adds:
