@@ -7,14 +7,23 @@ indexes and attribute names, and compiles the model's codec. Nothing is rediscov
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from ._annotations import derive_dynamodb_type, is_set_annotation, unwrap_optional
+from ._annotations import (
+    LIST_ORIGINS,
+    MAP_ORIGINS,
+    SET_ORIGINS,
+    derive_dynamodb_type,
+    is_set_annotation,
+    unwrap_optional,
+)
 from .codec import FieldCodec, ModelCodec
 from .errors import ModelDefinitionError, ValidationError
 
@@ -38,6 +47,24 @@ TABLE_PK = "__TABLE_PK__"
 LIFECYCLE_ROLES = ("created_at", "updated_at", "version", "ttl")
 SINGLE_ROLES = ("pk", "sk", *LIFECYCLE_ROLES)
 _DYNAMODB_TYPES = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
+_INDEX_ROLE_PREFIXES = ("index_pk:", "index_sk:")
+VALID_ROLES = (*SINGLE_ROLES, "index_pk:<index>", "index_sk:<index>")
+_BOOL_OPTIONS = ("omitempty", "set_", "json", "binary", "encrypted", "ignore")
+# Every key dynamorm_field writes into metadata["dynamorm"], with the value meaning "not given".
+_OPTION_DEFAULTS: dict[str, Any] = {
+    "name": None,
+    "roles": (),
+    "omitempty": False,
+    "set_": False,
+    "json": False,
+    "binary": False,
+    "encrypted": False,
+    "converter": None,
+    "ignore": False,
+    "dynamodb_type": None,
+}
+# Annotations whose DynamoDB type is certain, so a dynamodb_type that disagrees with it is a mistake.
+_PLAIN_ANNOTATIONS: tuple[Any, ...] = (str, bool, int, float, Decimal, bytes, bytearray, datetime)
 # Used with fullmatch: "$" would also accept a trailing newline.
 _INDEX_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _NAMING_PATTERNS = {
@@ -144,10 +171,11 @@ def dynamorm_field(
     if default is not MISSING and default_factory is not MISSING:
         raise ValidationError("dynamorm_field: give default or default_factory, not both")
     if isinstance(roles, str):
-        raise ValidationError(f"dynamorm_field: roles must be a list of strings (roles=[{roles!r}])")
+        raise ModelDefinitionError(f"dynamorm_field: roles must be a list of strings (roles=[{roles!r}])")
     options = {
         "name": name,
-        "roles": tuple(roles or ()),
+        # Anything but a list or tuple is kept as given, for from_dataclass to reject with the model's name.
+        "roles": tuple(roles) if isinstance(roles, (list, tuple)) else (roles or ()),
         "omitempty": omitempty,
         "set_": set_,
         "json": json,
@@ -160,6 +188,77 @@ def dynamorm_field(
     if default_factory is not MISSING:
         return field(default_factory=default_factory, metadata={META_KEY: options})
     return field(default=default, metadata={META_KEY: options})
+
+
+def _unknown(what: str, value: str, valid: Sequence[str]) -> str:
+    folded = [v for v in valid if v.lower() == value.lower()]
+    close = folded or difflib.get_close_matches(value, valid, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {value!r} (valid: {', '.join(valid)}){hint}"
+
+
+def _role_problem(roles: Any) -> str | None:
+    if isinstance(roles, str) or not isinstance(roles, (list, tuple)):
+        return "roles must be a list of strings"
+    seen: set[str] = set()
+    index_roles: dict[str, str] = {}
+    for role in roles:
+        if not isinstance(role, str) or not role:
+            return "every role must be a non-empty string (found an empty role or a non-string)"
+        if role in seen:
+            return f"role {role!r} is given twice"
+        seen.add(role)
+        if role.startswith(_INDEX_ROLE_PREFIXES):
+            kind, index_name = role.split(":", 1)
+            if not index_name:
+                return f"role {role!r} names no index"
+            if index_name in index_roles:
+                return f"index_pk and index_sk of index {index_name!r} cannot be the same field"
+            index_roles[index_name] = kind
+        elif role not in SINGLE_ROLES:
+            return _unknown("role", role, VALID_ROLES)
+    if "pk" in seen and "sk" in seen:
+        return "a field cannot be both the partition key and the sort key"
+    lifecycle = [r for r in roles if r in LIFECYCLE_ROLES]
+    if len(lifecycle) > 1:
+        return f"a field cannot have two lifecycle roles ({', '.join(lifecycle)})"
+    return None
+
+
+def _option_problem(options: Mapping[str, Any]) -> str | None:
+    """What is wrong with a field's ``metadata["dynamorm"]`` options on their own, or ``None``."""
+    unknown = [key for key in options if key not in _OPTION_DEFAULTS]
+    if unknown:
+        return _unknown("option", str(unknown[0]), tuple(_OPTION_DEFAULTS))
+    for key in _BOOL_OPTIONS:
+        if type(options.get(key, False)) is not bool:
+            return f"{key} must be True or False"
+    name = options.get("name")
+    if name is not None and not isinstance(name, str):
+        return "name must be a string"
+    problem = _role_problem(options.get("roles", ()))
+    if problem is not None:
+        return problem
+    converter = options.get("converter")
+    if converter is not None:
+        if isinstance(converter, type):
+            return f"converter must be an instance, not the class {converter.__name__}"
+        if not isinstance(converter, AttributeConverter):
+            return "converter lacks to_dynamodb/from_dynamodb"
+    dynamodb_type = options.get("dynamodb_type")
+    if dynamodb_type is not None and (
+        not isinstance(dynamodb_type, str) or dynamodb_type not in _DYNAMODB_TYPES
+    ):
+        return _unknown("dynamodb_type", str(dynamodb_type), _DYNAMODB_TYPES)
+    if options.get("ignore"):
+        given = [k for k, v in options.items() if k != "ignore" and v != _OPTION_DEFAULTS[k]]
+        if given:
+            return f"an ignored field takes no other options ({', '.join(given)} would have no effect)"
+    if options.get("json") and options.get("binary"):
+        return "cannot be both json and binary"
+    if options.get("set_") and (options.get("json") or options.get("binary")):
+        return "set_ cannot be combined with json or binary"
+    return None
 
 
 def _camel_case(python_name: str) -> str:
@@ -301,17 +400,6 @@ _LIFECYCLE_ANNOTATIONS: dict[str, tuple[type, ...]] = {
 
 def _check_roles(model_type: type, attribute: AttributeDefinition, annotation: Any) -> None:
     lifecycle = [r for r in attribute.roles if r in LIFECYCLE_ROLES]
-    if len(lifecycle) > 1:
-        raise _fail(
-            model_type, f"field {attribute.python_name!r} has two lifecycle roles", attribute.attribute_name
-        )
-    for role in attribute.roles:
-        if not isinstance(role, str) or not role:
-            raise _fail(
-                model_type, f"field {attribute.python_name!r} has an empty role", attribute.attribute_name
-            )
-        if role.startswith(("index_pk:", "index_sk:")) and not role.split(":", 1)[1]:
-            raise _fail(model_type, f"role {role!r} names no index", attribute.attribute_name)
     if not lifecycle:
         return
     role = lifecycle[0]
@@ -336,15 +424,56 @@ def _check_roles(model_type: type, attribute: AttributeDefinition, annotation: A
         )
 
 
+def _annotation_problem(options: Mapping[str, Any], annotation: Any, is_set: bool) -> str | None:
+    """What is wrong with the options given this field's annotation (options the codec would ignore)."""
+    if options.get("converter") is not None:
+        # A converter decides the stored value; the annotation says nothing about it.
+        return None
+    inner, _ = unwrap_optional(annotation)
+    origin = typing.get_origin(inner)
+    if options.get("json") and is_set:
+        return "a set-typed field cannot be json"
+    if options.get("binary") and inner not in (bytes, bytearray):
+        return "binary=True needs a bytes annotation or a converter (the value would not be stored as B)"
+    collections = (*SET_ORIGINS, *LIST_ORIGINS)
+    if options.get("set_") and inner is not Any and origin not in collections and inner not in collections:
+        return "set_=True needs a set, list or tuple annotation (or a converter)"
+    dynamodb_type = options.get("dynamodb_type")
+    plain = (
+        inner in _PLAIN_ANNOTATIONS
+        or inner in (*SET_ORIGINS, *LIST_ORIGINS, *MAP_ORIGINS)
+        or origin in (*SET_ORIGINS, *LIST_ORIGINS, *MAP_ORIGINS)
+    )
+    if dynamodb_type is not None and plain:
+        try:
+            derived = derive_dynamodb_type(
+                annotation, set_=is_set, json=bool(options.get("json")), binary=bool(options.get("binary"))
+            )
+        except ValueError:
+            return None  # a set of unstated elements: dynamodb_type is what names its type
+        if derived != dynamodb_type:
+            return (
+                f"dynamodb_type {dynamodb_type!r} disagrees with the annotation, stored as {derived} "
+                "(dynamodb_type declares the type of converter-typed fields)"
+            )
+    return None
+
+
 def _attribute_from_field(
     model_type: type, dc_field: dataclasses.Field[Any], annotation: Any, naming: str | None
 ) -> AttributeDefinition | None:
-    options = dict(dc_field.metadata.get(META_KEY, {}))
+    raw = dc_field.metadata.get(META_KEY, {})
+    if not isinstance(raw, Mapping):
+        raise _fail(
+            model_type, f"field {dc_field.name!r}: metadata[{META_KEY!r}] must be a mapping of options"
+        )
+    options = dict(raw)
+    problem = _option_problem(options)
+    if problem is not None:
+        raise _fail(model_type, f"field {dc_field.name!r}: {problem}")
     if options.get("ignore"):
         return None
     explicit = options.get("name")
-    if explicit is not None and not isinstance(explicit, str):
-        raise _fail(model_type, f"field {dc_field.name!r}: name must be a string")
     if explicit is not None:
         attribute_name = explicit
     elif naming == "camelCase":
@@ -363,19 +492,11 @@ def _attribute_from_field(
             f"attribute {attribute_name!r} does not follow the {naming} convention",
             attribute_name,
         )
-    converter = options.get("converter")
-    if converter is not None and not isinstance(converter, AttributeConverter):
-        raise _fail(
-            model_type, f"field {dc_field.name!r}: converter lacks to_dynamodb/from_dynamodb", attribute_name
-        )
     dynamodb_type = options.get("dynamodb_type")
-    if dynamodb_type is not None and dynamodb_type not in _DYNAMODB_TYPES:
-        raise _fail(
-            model_type, f"field {dc_field.name!r}: unknown dynamodb_type {dynamodb_type!r}", attribute_name
-        )
     is_set = bool(options.get("set_")) or is_set_annotation(annotation) or dynamodb_type in ("SS", "NS", "BS")
-    if options.get("json") and options.get("binary"):
-        raise _fail(model_type, f"field {dc_field.name!r} cannot be both json and binary", attribute_name)
+    problem = _annotation_problem(options, annotation, is_set)
+    if problem is not None:
+        raise _fail(model_type, f"field {dc_field.name!r}: {problem}", attribute_name)
     return AttributeDefinition(
         python_name=dc_field.name,
         attribute_name=attribute_name,
@@ -385,7 +506,7 @@ def _attribute_from_field(
         json=bool(options.get("json")),
         binary=bool(options.get("binary")),
         encrypted=bool(options.get("encrypted")),
-        converter=converter,
+        converter=options.get("converter"),
         dynamodb_type=dynamodb_type,
     )
 
@@ -427,6 +548,8 @@ def _resolve_indexes(
     for spec in all_specs:
         if not isinstance(spec, IndexSpec):
             raise _fail(model_type, "indexes must be IndexSpec values (use gsi() or lsi())")
+        if not isinstance(spec.name, str) or not _INDEX_NAME_RE.fullmatch(spec.name):
+            raise _fail(model_type, f"index name {spec.name!r} must be 3-255 characters of [A-Za-z0-9_.-]")
     declared = {s.name for s in all_specs}
     # Indexes may also be declared through index_pk:/index_sk: roles (as GSIs).
     role_parts: dict[str, dict[str, str]] = {}
@@ -452,13 +575,20 @@ def _resolve_indexes(
     resolved: list[IndexDefinition] = []
     seen: set[str] = set()
     for spec in all_specs:
+        if not isinstance(spec.name, str) or not _INDEX_NAME_RE.fullmatch(spec.name):
+            raise _fail(model_type, f"index name {spec.name!r} must be 3-255 characters of [A-Za-z0-9_.-]")
         if spec.name in seen:
             raise _fail(model_type, f"index name {spec.name!r} is used twice")
         seen.add(spec.name)
-        if not isinstance(spec.name, str) or not _INDEX_NAME_RE.fullmatch(spec.name):
-            raise _fail(model_type, f"index name {spec.name!r} must be 3-255 characters of [A-Za-z0-9_.-]")
         if spec.type not in ("GSI", "LSI"):
             raise _fail(model_type, f"index {spec.name!r}: type must be GSI or LSI")
+        if not isinstance(spec.partition, str) or not (spec.sort is None or isinstance(spec.sort, str)):
+            raise _fail(model_type, f"index {spec.name!r}: partition and sort must be field names")
+        if not isinstance(spec.projection, Projection):
+            raise _fail(
+                model_type,
+                f"index {spec.name!r}: projection must be Projection.all(), .keys_only() or .include(...)",
+            )
         partition_name = pk.python_name if spec.partition == TABLE_PK else spec.partition
         partition = attributes.get(partition_name)
         if partition is None:
@@ -475,24 +605,50 @@ def _resolve_indexes(
                 raise _fail(model_type, f"LSI {spec.name!r} needs a table with a sort key")
             if sort is None:
                 raise _fail(model_type, f"LSI {spec.name!r} needs a sort key")
+        if sort is not None and sort is partition:
+            raise _fail(model_type, f"index {spec.name!r}: partition and sort are the same field")
         for key in (partition, sort):
             if key is not None:
                 _check_key_type(model_type, key, "index key")
-        projection = spec.projection
-        if projection.type not in ("ALL", "KEYS_ONLY", "INCLUDE"):
-            raise _fail(model_type, f"index {spec.name!r}: projection must be ALL, KEYS_ONLY or INCLUDE")
-        if projection.type == "INCLUDE" and not projection.fields:
-            raise _fail(model_type, f"index {spec.name!r}: an INCLUDE projection needs fields")
+        _check_projection(model_type, spec.name, spec.projection, attributes)
         resolved.append(
             IndexDefinition(
                 spec.name,
                 spec.type,
                 partition.attribute_name,
                 sort.attribute_name if sort else None,
-                projection,
+                spec.projection,
             )
         )
     return tuple(resolved)
+
+
+def _check_projection(
+    model_type: type, index: str, projection: Projection, attributes: Mapping[str, AttributeDefinition]
+) -> None:
+    if projection.type not in ("ALL", "KEYS_ONLY", "INCLUDE"):
+        raise _fail(model_type, f"index {index!r}: projection must be ALL, KEYS_ONLY or INCLUDE")
+    fields = projection.fields
+    if not isinstance(fields, tuple) or not all(isinstance(f, str) and f for f in fields):
+        raise _fail(model_type, f"index {index!r}: projection fields must be attribute names")
+    if projection.type != "INCLUDE":
+        if fields:
+            raise _fail(model_type, f"index {index!r}: only an INCLUDE projection takes fields")
+        return
+    if not fields:
+        raise _fail(model_type, f"index {index!r}: an INCLUDE projection needs fields")
+    if len(set(fields)) != len(fields):
+        raise _fail(model_type, f"index {index!r}: an INCLUDE projection names a field twice")
+    names = {a.attribute_name for a in attributes.values()}
+    for name in fields:
+        attribute = attributes.get(name)
+        if name not in names and attribute is not None:
+            # A py-field name whose attribute is stored under another name: the index would miss it.
+            raise _fail(
+                model_type,
+                f"index {index!r}: INCLUDE takes attribute names; field {name!r} is stored as "
+                f"{attribute.attribute_name!r}",
+            )
 
 
 def _build_model(
@@ -511,8 +667,12 @@ def _build_model(
             else f"an instance of {type(model_type).__name__}"
         )
         raise ModelDefinitionError(f"{what} is not a dataclass type")
-    if naming is not None and naming not in _NAMING_PATTERNS:
+    if naming is not None and (not isinstance(naming, str) or naming not in _NAMING_PATTERNS):
         raise _fail(model_type, f"naming must be None, 'camelCase' or 'snake_case', not {naming!r}")
+    if table_name is not None and (not isinstance(table_name, str) or not table_name):
+        raise _fail(model_type, "table_name must be a non-empty string or None")
+    if isinstance(indexes, (str, bytes, IndexSpec)) or not isinstance(indexes, Sequence):
+        raise _fail(model_type, "indexes must be a list of gsi()/lsi() declarations")
     hints = _hints(model_type)
     attributes: dict[str, AttributeDefinition] = {}
     by_attribute: dict[str, str] = {}

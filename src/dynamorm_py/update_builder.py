@@ -14,9 +14,11 @@ from ._core import Op, PreparedRequest, aws_call
 from ._crud import add_expression_maps
 from .codec import AV, FieldCodec, encode_set_field, format_timestamp
 from .errors import (
+    ERR_AWS_VALIDATION,
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
+    ConditionFailedError,
     DynamormPyError,
     ValidationError,
 )
@@ -41,21 +43,45 @@ R = TypeVar("R")
 
 _OPERATION = "update_builder"
 _RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+# How many times a write whose ADD/DELETE met a stored NULL set is rewritten and sent again before the
+# last error is raised (each round also reads the item once). More rounds only help under heavy contention
+# on the same item, where another writer keeps changing the set between our read and our write.
+_SET_REWRITES = 3
 
 
 @dataclass
 class _BuilderState:
     sets: list[str] = field(default_factory=list)
     removes: list[str] = field(default_factory=list)
-    adds: list[str] = field(default_factory=list)
-    deletes: list[str] = field(default_factory=list)
+    # ADD and DELETE keep their parts apart so a set action can be rewritten when the stored set is NULL:
+    # (name placeholder, value placeholder, whether the field is set-typed).
+    adds: list[tuple[str, str, bool]] = field(default_factory=list)
+    deletes: list[tuple[str, str]] = field(default_factory=list)
     conditions: list[tuple[str, str]] = field(default_factory=list)  # (joiner, term)
     parts: ExpressionParts = field(default_factory=ExpressionParts)
     touched: set[str] = field(default_factory=set)
     update_values: int = 0
     condition_values: int = 0
     expected_version: int | None = None
+    skip_version_check: bool = False
     return_values: str = "NONE"
+
+
+@dataclass
+class _Prepared:
+    """A validated, sealed update, ready to be rendered with or without NULL-set rewrites."""
+
+    parts: ExpressionParts
+    sets: list[str]  # the caller's, in call order
+    stamp: list[str]  # the updated_at SET, which stays last
+    removes: list[str]
+    adds: list[tuple[str, str, bool]]
+    deletes: list[tuple[str, str]]
+    caller_condition: str
+    library_condition: str
+    bump_version: bool
+    # Name placeholders of the set-typed fields that ADD or DELETE touch, in first-use order.
+    set_names: list[str]
 
 
 def _step(method: Callable[Concatenate[B, P], R]) -> Callable[Concatenate[B, P], R]:
@@ -99,6 +125,14 @@ class UpdateBuilder(Generic[T]):
         if f is codec.pk or f is codec.sk:
             raise ValidationError(
                 f"key field {name!r} cannot be updated", code=ERR_INVALID_MODEL, field=f.attribute_name
+            )
+        if f.role == "version":
+            # Every builder write adds 1 to the version itself; a second action on it would either be
+            # rejected by DynamoDB (overlapping paths) or defeat the optimistic lock.
+            raise ValidationError(
+                f"version field {name!r} is managed by the library (use expect_version)",
+                code=ERR_INVALID_MODEL,
+                field=f.attribute_name,
             )
         if queryable and f.encrypted:
             raise ValidationError(
@@ -149,7 +183,7 @@ class UpdateBuilder(Generic[T]):
             raise ValidationError(f"ADD on {field_name!r} needs a number", code=ERR_INVALID_OPERATOR)
         else:
             av = self._encoded(f, value)
-        self._state.adds.append(f"{name} {self._value(None, av)}")
+        self._state.adds.append((name, self._value(None, av), f.definition.set))
         return self
 
     def increment(self, field_name: str) -> UpdateBuilder[T]:
@@ -175,7 +209,7 @@ class UpdateBuilder(Generic[T]):
         av = encode_set_field(values)
         if "NULL" in av:
             raise ValidationError("DELETE needs at least one set element", code=ERR_INVALID_OPERATOR)
-        self._state.deletes.append(f"{name} {self._value(None, av)}")
+        self._state.deletes.append((name, self._value(None, av)))
         return self
 
     def _list_field(self, field_name: str) -> tuple[FieldCodec, str]:
@@ -286,9 +320,16 @@ class UpdateBuilder(Generic[T]):
 
     @_step
     def condition_version(self, current_version: int) -> UpdateBuilder[T]:
-        """``version = current_version`` (no increment, as upstream)."""
+        """On a versioned model, the same as ``expect_version``; otherwise ``version = current_version``.
+
+        A model with a version role is locked and incremented by every builder write, so a bare comparison
+        without the increment would break the lock for the next writer. A model with only a field named
+        ``version`` (no role) gets the plain comparison.
+        """
         codec = self._ctx.codec
-        version = version_field(codec) or codec.by_name.get("version")
+        if version_field(codec) is not None:
+            return self._expect(current_version, "condition_version")
+        version = codec.by_name.get("version")
         if version is None:
             raise ValidationError("the model has no version field", code=ERR_INVALID_MODEL)
         return self._condition("AND", version.python_name, "=", current_version)
@@ -296,9 +337,50 @@ class UpdateBuilder(Generic[T]):
     @_step
     def expect_version(self, expected: int) -> UpdateBuilder[T]:
         """The full optimistic lock of ``Table.update``: condition plus ``ADD version 1``."""
-        if version_field(self._ctx.codec) is None:
-            raise ValidationError("expect_version needs a model with a version role", code=ERR_INVALID_MODEL)
-        self._state.expected_version = expected
+        return self._expect(expected, "expect_version")
+
+    def _version(self, method: str) -> FieldCodec:
+        version = version_field(self._ctx.codec)
+        if version is None:
+            raise ValidationError(f"{method} needs a model with a version role", code=ERR_INVALID_MODEL)
+        return version
+
+    def _expect(self, expected: int, method: str) -> UpdateBuilder[T]:
+        version = self._version(method)
+        if isinstance(expected, bool) or not isinstance(expected, int):
+            # None in particular: it must not read as "no lock".
+            raise ValidationError(
+                f"{method} takes the int version the item was read with",
+                code=ERR_INVALID_MODEL,
+                field=version.attribute_name,
+            )
+        state = self._state
+        if state.skip_version_check:
+            raise ValidationError(
+                f"{method} and without_version_check() contradict each other",
+                code=ERR_INVALID_MODEL,
+                field=version.attribute_name,
+            )
+        if state.expected_version is not None and state.expected_version != expected:
+            raise ValidationError(
+                "two different expected versions were given",
+                code=ERR_INVALID_MODEL,
+                field=version.attribute_name,
+            )
+        state.expected_version = expected
+        return self
+
+    @_step
+    def without_version_check(self) -> UpdateBuilder[T]:
+        """Write a versioned model without the optimistic lock; the version is still incremented."""
+        version = self._version("without_version_check")
+        if self._state.expected_version is not None:
+            raise ValidationError(
+                "without_version_check() and an expected version contradict each other",
+                code=ERR_INVALID_MODEL,
+                field=version.attribute_name,
+            )
+        self._state.skip_version_check = True
         return self
 
     @_step
@@ -312,52 +394,165 @@ class UpdateBuilder(Generic[T]):
 
     # execution -------------------------------------------------------------------------------------
 
-    def _request(self, ctx: TableContext[T]) -> Op[dict[str, Any]]:
+    def _prepare(self, ctx: TableContext[T]) -> Op[_Prepared]:
         state = self._state
         # Deep copies: a request (explain()'s too) shares nothing a caller could edit with the builder.
         parts = copy.deepcopy(state.parts)
-        sets, adds = list(state.sets), list(state.adds)
+        sets = list(state.sets)
+        adds = list(state.adds)
         if not (sets or state.removes or adds or state.deletes or state.expected_version is not None):
             raise ValidationError("no updates provided", code=ERR_INVALID_MODEL)
         codec = ctx.codec
+        version = version_field(codec)
+        library_condition = ""
+        if version is not None:
+            if state.expected_version is None and not state.skip_version_check:
+                raise ValidationError(
+                    f"this model is versioned: call expect_version(n) or without_version_check() "
+                    f"(version field {version.python_name!r})",
+                    code=ERR_INVALID_MODEL,
+                    field=version.attribute_name,
+                )
+            if state.expected_version is not None:
+                library_condition = version_condition(codec, parts, state.expected_version)
+            parts.names["#lc_ver"] = version.attribute_name
+            parts.values[":lc_one"] = {"N": "1"}
         updated_at = next((f for f in codec.lifecycle if f.role == "updated_at"), None)
         if updated_at is not None and updated_at.python_name not in state.touched:
             parts.names["#lc_upd"] = updated_at.attribute_name
             parts.values[":lc_now"] = {"S": format_timestamp(ctx.read_clock())}
-            sets.append("#lc_upd = :lc_now")
-        condition = ""
+            stamp = ["#lc_upd = :lc_now"]
+        else:
+            stamp = []
+        caller_condition = ""
         for joiner, term in state.conditions:
-            condition = term if not condition else f"{condition} {joiner} {term}"
-        if state.expected_version is not None:
-            lock = version_condition(codec, parts, state.expected_version)
-            parts.values[":lc_one"] = {"N": "1"}
+            caller_condition = term if not caller_condition else f"{caller_condition} {joiner} {term}"
+        set_names: list[str] = []
+        for name in [name for name, _, is_set in adds if is_set] + [name for name, _ in state.deletes]:
+            if name not in set_names:
+                set_names.append(name)
+        yield from ctx.seal_values(parts.values, parts.encrypt, operation="update_builder")
+        return _Prepared(
+            parts=parts,
+            sets=sets,
+            stamp=stamp,
+            removes=list(state.removes),
+            adds=adds,
+            deletes=list(state.deletes),
+            caller_condition=caller_condition,
+            library_condition=library_condition,
+            bump_version=version is not None,
+            set_names=set_names,
+        )
+
+    def _render(self, ctx: TableContext[T], prepared: _Prepared, null_sets: Sequence[str]) -> dict[str, Any]:
+        """The UpdateItem request; set actions on the fields in ``null_sets`` are rewritten for a NULL.
+
+        DynamoDB cannot ADD to or DELETE from a NULL (the family's empty set), so for such a field ADD
+        becomes ``SET f = :v`` and DELETE is dropped (nothing to delete), each guarded by
+        ``attribute_type(f, NULL)`` so the rewrite only applies while the set is still NULL.
+        """
+        # The first request uses the prepared maps as they are (no copy on the usual path); a rewrite edits
+        # its own copy.
+        parts = copy.deepcopy(prepared.parts) if null_sets else prepared.parts
+        sets = list(prepared.sets)
+        adds: list[str] = []
+        for name, value, is_set in prepared.adds:
+            if is_set and name in null_sets:
+                sets.append(f"{name} = {value}")
+            else:
+                adds.append(f"{name} {value}")
+        sets.extend(prepared.stamp)
+        if prepared.bump_version:
             adds.append("#lc_ver :lc_one")
-            condition = f"({condition}) AND ({lock})" if condition else lock
+        deletes: list[str] = []
+        for name, value in prepared.deletes:
+            if name in null_sets:
+                del parts.values[value]  # DynamoDB rejects a value no expression uses
+            else:
+                deletes.append(f"{name} {value}")
+        library = [prepared.library_condition] if prepared.library_condition else []
+        if null_sets:
+            parts.values[":sv_null"] = {"S": "NULL"}
+            library.extend(f"attribute_type({name}, :sv_null)" for name in null_sets)
+            if not (sets or prepared.removes or adds or deletes):
+                # Only DELETEs on NULL sets: rewrite one NULL as itself so the request still checks the
+                # conditions and returns the item, as the caller's update would have.
+                parts.values[":sv_nullv"] = {"NULL": True}
+                sets.append(f"{null_sets[0]} = :sv_nullv")
         clauses = [
             f"{keyword} {', '.join(items)}"
             for keyword, items in (
                 ("SET", sets),
-                ("REMOVE", state.removes),
+                ("REMOVE", prepared.removes),
                 ("ADD", adds),
-                ("DELETE", state.deletes),
+                ("DELETE", deletes),
             )
             if items
         ]
-        yield from ctx.seal_values(parts.values, parts.encrypt, operation="update_builder")
+        library_condition = " AND ".join(library)
+        condition = prepared.caller_condition
+        if library_condition:
+            condition = f"({condition}) AND ({library_condition})" if condition else library_condition
         params: dict[str, Any] = {
             "TableName": ctx.table_name,
             "Key": copy.deepcopy(self._key),
             "UpdateExpression": " ".join(clauses),
         }
         add_expression_maps(params, parts, condition=condition)
-        params["ReturnValues"] = state.return_values
+        params["ReturnValues"] = self._state.return_values
         return params
 
-    def _execute_op(self, ctx: TableContext[T]) -> Op[T | None]:
-        params = yield from self._request(ctx)
+    def _null_sets(self, ctx: TableContext[T], prepared: _Prepared) -> Op[list[str]]:
+        """Read the set fields the update touches; the name placeholders of those stored as NULL."""
+        names = {name: prepared.parts.names[name] for name in prepared.set_names}
         response = yield from aws_call(
-            "dynamodb", "update_item", params, op_name="update_builder", table=ctx.table_name
+            "dynamodb",
+            "get_item",
+            {
+                "TableName": ctx.table_name,
+                "Key": copy.deepcopy(self._key),
+                "ConsistentRead": True,
+                "ProjectionExpression": ", ".join(names),
+                "ExpressionAttributeNames": names,
+            },
+            op_name="update_builder",
+            table=ctx.table_name,
         )
+        item = response.get("Item") or {}
+        return [name for name, attribute in names.items() if "NULL" in (item.get(attribute) or {})]
+
+    def _execute_op(self, ctx: TableContext[T]) -> Op[T | None]:
+        prepared = yield from self._prepare(ctx)
+        null_sets: list[str] = []
+        rewrites = 0
+        while True:
+            params = self._render(ctx, prepared, null_sets)
+            failure: DynamormPyError
+            try:
+                response = yield from aws_call(
+                    "dynamodb", "update_item", params, op_name="update_builder", table=ctx.table_name
+                )
+                break
+            except ValidationError as exc:
+                # A set stored as NULL makes ADD/DELETE a type error; anything else is the caller's.
+                if not prepared.set_names or exc.code != ERR_AWS_VALIDATION:
+                    raise
+                failure = exc
+            except ConditionFailedError as exc:
+                # With rewrites, the failed condition may be our NULL guard: another writer changed the set.
+                if not null_sets:
+                    raise
+                failure = exc
+            if rewrites >= _SET_REWRITES:
+                raise failure
+            rewrites += 1
+            observed = yield from self._null_sets(ctx, prepared)
+            if observed == null_sets:
+                # The sets are as the request assumed, so the failure is not theirs (a genuine type error,
+                # or the caller's condition or the version lock failed).
+                raise failure
+            null_sets = observed
         attributes = response.get("Attributes")
         if not attributes:
             return None

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from dynamorm_py.errors import (
     ERR_CONDITION_FAILED,
+    ERR_INVALID_MODEL,
     ERR_ITEM_NOT_FOUND,
     ERR_PARTIAL_ITEM,
     ERR_TABLE_NOT_FOUND,
@@ -465,24 +466,37 @@ def test_update_item_with_a_stale_item_version_is_condition_failed(users: Table[
 def test_builder_set_remove_and_return_values(accounts: Table[Account]) -> None:
     accounts.put(Account(id="a", name="old", note="n"))
 
-    result = accounts.update_builder("a").set("name", "new").remove("note").return_values("ALL_NEW").execute()
+    result = (
+        accounts.update_builder("a")
+        .without_version_check()
+        .set("name", "new")
+        .remove("note")
+        .return_values("ALL_NEW")
+        .execute()
+    )
 
     assert result is not None
-    assert (result.name, result.note, result.version) == ("new", None, 0)
+    assert (result.name, result.note, result.version) == ("new", None, 1)
     assert result.updated_at is not None
 
 
 def test_builder_without_return_values_returns_none(accounts: Table[Account]) -> None:
     accounts.put(Account(id="a"))
 
-    assert accounts.update_builder("a").set("name", "x").execute() is None
+    assert accounts.update_builder("a").without_version_check().set("name", "x").execute() is None
     assert accounts.get("a").name == "x"
 
 
 def test_builder_updated_old_and_all_old_return_the_previous_values(accounts: Table[Account]) -> None:
     accounts.put(Account(id="a", name="old"))
 
-    old = accounts.update_builder("a").set("name", "mid").return_values("ALL_OLD").execute()
+    old = (
+        accounts.update_builder("a")
+        .without_version_check()
+        .set("name", "mid")
+        .return_values("ALL_OLD")
+        .execute()
+    )
 
     assert old is not None and old.name == "old"
 
@@ -490,10 +504,11 @@ def test_builder_updated_old_and_all_old_return_the_previous_values(accounts: Ta
 def test_builder_set_if_not_exists_keeps_an_existing_value(accounts: Table[Account]) -> None:
     accounts.put(Account(id="a", name="kept"))
     # None is stored as NULL, and a NULL attribute exists: remove it so that "note" is really absent.
-    accounts.update_builder("a").remove("note").execute()
+    accounts.update_builder("a").without_version_check().remove("note").execute()
 
     result = (
         accounts.update_builder("a")
+        .without_version_check()
         .set_if_not_exists("name", None, "default")
         .set_if_not_exists("note", None, "filled")
         .return_values("ALL_NEW")
@@ -507,10 +522,10 @@ def test_builder_set_if_not_exists_keeps_an_existing_value(accounts: Table[Accou
 def test_builder_numeric_add_increment_and_decrement(accounts: Table[Account]) -> None:
     accounts.put(Account(id="a", balance=10))
 
-    accounts.update_builder("a").add("balance", 5).execute()
-    accounts.update_builder("a").increment("balance").execute()
-    accounts.update_builder("a").decrement("balance").execute()
-    accounts.update_builder("a").decrement("balance").execute()
+    accounts.update_builder("a").without_version_check().add("balance", 5).execute()
+    accounts.update_builder("a").without_version_check().increment("balance").execute()
+    accounts.update_builder("a").without_version_check().decrement("balance").execute()
+    accounts.update_builder("a").without_version_check().decrement("balance").execute()
 
     assert accounts.get("a").balance == 14
 
@@ -518,8 +533,8 @@ def test_builder_numeric_add_increment_and_decrement(accounts: Table[Account]) -
 def test_builder_add_and_delete_on_a_set(accounts: Table[Account]) -> None:
     accounts.put(Account(id="a", tags={"x"}))
 
-    accounts.update_builder("a").add("tags", ["y", "z"]).execute()
-    accounts.update_builder("a").delete("tags", "x").execute()
+    accounts.update_builder("a").without_version_check().add("tags", ["y", "z"]).execute()
+    accounts.update_builder("a").without_version_check().delete("tags", "x").execute()
 
     assert accounts.get("a").tags == {"y", "z"}
 
@@ -527,36 +542,38 @@ def test_builder_add_and_delete_on_a_set(accounts: Table[Account]) -> None:
 def test_builder_list_operations(accounts: Table[Account]) -> None:
     accounts.put(Account(id="a", history=["b"]))
 
-    accounts.update_builder("a").append_to_list("history", ["c", "d"]).execute()
-    accounts.update_builder("a").prepend_to_list("history", ["a"]).execute()
-    accounts.update_builder("a").set_list_element("history", 1, "B").execute()
-    accounts.update_builder("a").remove_from_list_at("history", 3).execute()
+    accounts.update_builder("a").without_version_check().append_to_list("history", ["c", "d"]).execute()
+    accounts.update_builder("a").without_version_check().prepend_to_list("history", ["a"]).execute()
+    accounts.update_builder("a").without_version_check().set_list_element("history", 1, "B").execute()
+    accounts.update_builder("a").without_version_check().remove_from_list_at("history", 3).execute()
 
     assert accounts.get("a").history == ["a", "B", "c"]
 
 
 def test_builder_conditions_guard_the_update(accounts: Table[Account]) -> None:
     accounts.put(Account(id="a", balance=5, name="n"))
-    accounts.update_builder("a").remove("note").execute()
+    accounts.update_builder("a").without_version_check().remove("note").execute()
 
     with pytest.raises(ConditionFailedError) as info:
-        accounts.update_builder("a").add("balance", -10).condition("balance", ">=", 10).execute()
-    accounts.update_builder("a").add("balance", -1).condition("balance", ">=", 10).or_condition(
-        "name", "=", "n"
-    ).execute()
-    accounts.update_builder("a").set("note", "x").condition_exists("name").condition_not_exists(
-        "note"
-    ).execute()
-    accounts.update_builder("a").increment("balance").condition("balance", "BETWEEN", [0, 5]).condition(
-        "name", "IN", ["m", "n"]
-    ).condition("name", "begins_with", "n").execute()
+        accounts.update_builder("a").without_version_check().add("balance", -10).condition(
+            "balance", ">=", 10
+        ).execute()
+    accounts.update_builder("a").without_version_check().add("balance", -1).condition(
+        "balance", ">=", 10
+    ).or_condition("name", "=", "n").execute()
+    accounts.update_builder("a").without_version_check().set("note", "x").condition_exists(
+        "name"
+    ).condition_not_exists("note").execute()
+    accounts.update_builder("a").without_version_check().increment("balance").condition(
+        "balance", "BETWEEN", [0, 5]
+    ).condition("name", "IN", ["m", "n"]).condition("name", "begins_with", "n").execute()
 
     assert (info.value.code, info.value.operation) == (ERR_CONDITION_FAILED, "update_builder")
     account = accounts.get("a")
     assert (account.balance, account.note) == (5, "x")
 
 
-def test_builder_condition_version_checks_without_incrementing(accounts: Table[Account]) -> None:
+def test_builder_condition_version_is_the_full_lock_on_a_versioned_model(accounts: Table[Account]) -> None:
     accounts.put(Account(id="a", version=2))
 
     with pytest.raises(ConditionFailedError):
@@ -564,7 +581,7 @@ def test_builder_condition_version_checks_without_incrementing(accounts: Table[A
     accounts.update_builder("a").set("name", "y").condition_version(2).execute()
 
     account = accounts.get("a")
-    assert (account.name, account.version) == ("y", 2)
+    assert (account.name, account.version) == ("y", 3)
 
 
 def test_builder_expect_version_locks_and_increments(accounts: Table[Account]) -> None:
@@ -585,7 +602,13 @@ def test_builder_appends_updated_at(accounts: Table[Account]) -> None:
     before = accounts.put(Account(id="a"))
     time.sleep(0.002)
 
-    after = accounts.update_builder("a").set("name", "x").return_values("ALL_NEW").execute()
+    after = (
+        accounts.update_builder("a")
+        .without_version_check()
+        .set("name", "x")
+        .return_values("ALL_NEW")
+        .execute()
+    )
 
     assert after is not None and before.updated_at is not None and after.updated_at is not None
     assert after.updated_at > before.updated_at
@@ -875,3 +898,150 @@ def test_get_default_exists_delete_item_and_tuple_keys(kitchens: Table[Kitchen],
         users.delete_item(stale)
     users.delete_item(written)
     assert users.get("USER#1", "PROFILE", default="gone") == "gone"
+
+
+# --- update builder: version lock and sets stored as NULL ---------------------------------------------
+
+
+@dataclass
+class Bag:
+    """Unversioned, two set fields; an empty set is stored as NULL (WF §5.2)."""
+
+    id: str = dynamorm_field(roles=["pk"])
+    name: str = ""
+    tags: set[str] = field(default_factory=set)
+    codes: set[int] = field(default_factory=set)
+
+
+BAGS = ModelDefinition.from_dataclass(Bag, table_name="bags")
+BAG_KEY = {"id": {"S": "a"}}
+
+
+@pytest.fixture
+def bags(dynamorm_local: Server) -> Table[Bag]:
+    return dynamorm_local.table(BAGS)
+
+
+def stored_bag(server: Server) -> dict[str, Any]:
+    item = raw_item(server, "bags", BAG_KEY)
+    assert item is not None
+    return item
+
+
+def test_builder_add_to_a_set_stored_as_null(bags: Table[Bag], dynamorm_local: Server) -> None:
+    bags.put(Bag(id="a"))
+    assert stored_bag(dynamorm_local)["tags"] == {"NULL": True}
+
+    result = (
+        bags.update_builder("a").set("name", "n").add("tags", {"x", "y"}).return_values("ALL_NEW").execute()
+    )
+
+    assert result == Bag(id="a", name="n", tags={"x", "y"})
+    assert sorted(stored_bag(dynamorm_local)["tags"]["SS"]) == ["x", "y"]
+
+
+def test_builder_delete_from_a_set_stored_as_null_keeps_the_other_actions(
+    bags: Table[Bag], dynamorm_local: Server
+) -> None:
+    bags.put(Bag(id="a"))
+
+    result = bags.update_builder("a").delete("tags", "x").set("name", "n").return_values("ALL_NEW").execute()
+
+    assert result == Bag(id="a", name="n")
+    assert stored_bag(dynamorm_local)["tags"] == {"NULL": True}
+
+
+def test_builder_delete_alone_from_a_set_stored_as_null_is_a_no_op(
+    bags: Table[Bag], dynamorm_local: Server
+) -> None:
+    bags.put(Bag(id="a", name="n"))
+
+    assert bags.update_builder("a").delete("tags", "x").execute() is None
+
+    assert bags.get("a") == Bag(id="a", name="n")
+
+
+def put_bags_with_absent_null_and_stored_tags(bags: Table[Bag], server: Server) -> None:
+    """``absent`` has no tags attribute, ``null`` stores NULL, ``stored`` stores SS ["x", "y"]."""
+    server.client().put_item(TableName="bags", Item={"id": {"S": "absent"}})
+    bags.put(Bag(id="null"))
+    bags.put(Bag(id="stored", tags={"x", "y"}))
+
+
+def test_builder_add_works_whether_the_set_is_absent_null_or_stored(
+    bags: Table[Bag], dynamorm_local: Server
+) -> None:
+    put_bags_with_absent_null_and_stored_tags(bags, dynamorm_local)
+
+    for key in ("absent", "null", "stored", "missing"):
+        bags.update_builder(key).add("tags", "z").execute()
+
+    assert [bags.get(key).tags for key in ("absent", "null", "stored", "missing")] == [
+        {"z"},
+        {"z"},
+        {"x", "y", "z"},
+        {"z"},
+    ]
+
+
+def test_builder_delete_works_whether_the_set_is_absent_null_or_stored_and_may_empty_it(
+    bags: Table[Bag], dynamorm_local: Server
+) -> None:
+    put_bags_with_absent_null_and_stored_tags(bags, dynamorm_local)
+
+    for key in ("absent", "null", "stored"):
+        bags.update_builder(key).delete("tags", {"x", "y"}).execute()
+
+    assert [bags.get(key).tags for key in ("absent", "null", "stored")] == [set(), set(), set()]
+    # DynamoDB removes a set emptied by DELETE; it reads back as an empty set.
+    emptied = raw_item(dynamorm_local, "bags", {"id": {"S": "stored"}})
+    assert emptied is not None and "tags" not in emptied
+
+
+def test_builder_set_actions_on_a_null_and_a_stored_set_in_one_update(bags: Table[Bag]) -> None:
+    bags.put(Bag(id="a", codes={1, 2}))
+
+    bags.update_builder("a").add("tags", "x").delete("codes", 1).execute()
+
+    assert bags.get("a") == Bag(id="a", tags={"x"}, codes={2})
+
+
+def test_builder_caller_condition_still_guards_an_add_to_a_null_set(
+    bags: Table[Bag], dynamorm_local: Server
+) -> None:
+    bags.put(Bag(id="a", name="n"))
+
+    with pytest.raises(ConditionFailedError) as info:
+        bags.update_builder("a").add("tags", "x").condition("name", "=", "other").execute()
+    bags.update_builder("a").add("tags", "y").condition("name", "=", "n").execute()
+
+    assert (info.value.code, info.value.operation) == (ERR_CONDITION_FAILED, "update_builder")
+    assert bags.get("a").tags == {"y"}
+
+
+def test_builder_add_to_a_null_set_of_a_versioned_model_keeps_the_lock(accounts: Table[Account]) -> None:
+    accounts.put(Account(id="a"))
+
+    result = (
+        accounts.update_builder("a").add("tags", "x").expect_version(0).return_values("ALL_NEW").execute()
+    )
+    with pytest.raises(ConditionFailedError):
+        accounts.update_builder("a").add("tags", "y").expect_version(0).execute()
+
+    assert result is not None and (result.tags, result.version) == ({"x"}, 1)
+    stored = accounts.get("a")
+    assert (stored.tags, stored.version) == ({"x"}, 1)
+
+
+def test_builder_on_a_versioned_model_needs_a_version_choice_and_always_increments(
+    accounts: Table[Account],
+) -> None:
+    accounts.put(Account(id="a", version=5))
+
+    with pytest.raises(ValidationError) as info:
+        accounts.update_builder("a").set("name", "x").execute()
+    accounts.update_builder("a").set("name", "y").without_version_check().execute()
+
+    assert (info.value.code, info.value.field) == (ERR_INVALID_MODEL, "version")
+    account = accounts.get("a")
+    assert (account.name, account.version) == ("y", 6)

@@ -707,7 +707,7 @@ def test_update_item_of_all_fields_of_a_model_with_a_non_identifier_field_works_
 def test_builder_set_renders_update_placeholders_and_appends_updated_at(
     accounts: Table[Account], client: RecordingClient
 ) -> None:
-    accounts.update_builder("a1").set("name", "Ann").execute()
+    accounts.update_builder("a1").set("name", "Ann").without_version_check().execute()
 
     assert client.calls == [
         (
@@ -715,9 +715,17 @@ def test_builder_set_renders_update_placeholders_and_appends_updated_at(
             {
                 "TableName": "accounts",
                 "Key": {"id": {"S": "a1"}},
-                "UpdateExpression": "SET #u_name = :u1, #lc_upd = :lc_now",
-                "ExpressionAttributeNames": {"#u_name": "name", "#lc_upd": "updated_at"},
-                "ExpressionAttributeValues": {":u1": {"S": "Ann"}, ":lc_now": {"S": NOW_TEXT}},
+                "UpdateExpression": "SET #u_name = :u1, #lc_upd = :lc_now ADD #lc_ver :lc_one",
+                "ExpressionAttributeNames": {
+                    "#u_name": "name",
+                    "#lc_ver": "version",
+                    "#lc_upd": "updated_at",
+                },
+                "ExpressionAttributeValues": {
+                    ":u1": {"S": "Ann"},
+                    ":lc_one": {"N": "1"},
+                    ":lc_now": {"S": NOW_TEXT},
+                },
                 "ReturnValues": "NONE",
             },
         )
@@ -729,10 +737,14 @@ def test_builder_does_not_append_updated_at_when_it_sets_it(
 ) -> None:
     when = datetime(2025, 1, 1, tzinfo=UTC)
 
-    accounts.update_builder("a1").set("updated_at", when).execute()
+    accounts.update_builder("a1").set("updated_at", when).expect_version(2).execute()
 
-    assert client.last["UpdateExpression"] == "SET #u_updated_at = :u1"
-    assert client.last["ExpressionAttributeValues"] == {":u1": {"S": "2025-01-01T00:00:00.000000000Z"}}
+    assert client.last["UpdateExpression"] == "SET #u_updated_at = :u1 ADD #lc_ver :lc_one"
+    assert client.last["ExpressionAttributeValues"] == {
+        ":u1": {"S": "2025-01-01T00:00:00.000000000Z"},
+        ":lc_expected": {"N": "2"},
+        ":lc_one": {"N": "1"},
+    }
 
 
 def test_builder_on_a_model_without_lifecycle_adds_nothing_of_its_own(
@@ -817,19 +829,21 @@ def test_builder_renders_clauses_set_remove_add_delete_with_values_in_call_order
         .remove("name")
         .set("history", ["h"])
         .set_if_not_exists("codes", None, {1})
+        .without_version_check()
         .execute()
     )
 
     request = client.last
     assert request["UpdateExpression"] == (
         "SET #u_history = :u3, #u_codes = if_not_exists(#u_codes, :u4), #lc_upd = :lc_now "
-        "REMOVE #u_name ADD #u_balance :u2 DELETE #u_tags :u1"
+        "REMOVE #u_name ADD #u_balance :u2, #lc_ver :lc_one DELETE #u_tags :u1"
     )
     assert request["ExpressionAttributeValues"] == {
         ":u1": {"SS": ["old"]},
         ":u2": {"N": "3"},
         ":u3": {"L": [{"S": "h"}]},
         ":u4": {"NS": ["1"]},
+        ":lc_one": {"N": "1"},
         ":lc_now": {"S": NOW_TEXT},
     }
 
@@ -873,16 +887,16 @@ def test_builder_conditions_join_left_to_right_without_parentheses(
     }
 
 
-def test_builder_condition_version_compares_without_incrementing(
+def test_builder_condition_version_on_a_versioned_model_is_the_full_lock(
     accounts: Table[Account], client: RecordingClient
 ) -> None:
     accounts.update_builder("a1").set("name", "x").condition_version(3).execute()
 
     request = client.last
-    assert request["ConditionExpression"] == "#c_version = :c1"
-    assert request["ExpressionAttributeNames"]["#c_version"] == "version"
-    assert request["ExpressionAttributeValues"][":c1"] == {"N": "3"}
-    assert "ADD" not in request["UpdateExpression"]
+    assert request["UpdateExpression"] == "SET #u_name = :u1, #lc_upd = :lc_now ADD #lc_ver :lc_one"
+    assert request["ConditionExpression"] == "#lc_ver = :lc_expected"
+    assert request["ExpressionAttributeNames"]["#lc_ver"] == "version"
+    assert request["ExpressionAttributeValues"][":lc_expected"] == {"N": "3"}
 
 
 def test_builder_condition_version_uses_a_field_named_version_without_the_role(
@@ -1056,7 +1070,326 @@ def test_builder_key_errors_carry_operation_and_table(accounts: Table[Account]) 
     )
 
 
-# --- explain -------------------------------------------------------------------------------------------
+# --- update builder: version lock and set actions on NULL sets --------------------------------------------
+
+
+class SequencedClient(RecordingClient):
+    """``RecordingClient`` whose responses may be lists, answered (or raised) one per call in order."""
+
+    def _answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        scripted = self.responses.get(operation)
+        if isinstance(scripted, list):
+            self.calls.append((operation, copy.deepcopy(params)))
+            response = scripted.pop(0)
+            if isinstance(response, Exception):
+                raise response
+            answer: dict[str, Any] = copy.deepcopy(response)
+            return answer
+        return super()._answer(operation, params)
+
+
+TYPE_ERROR_MESSAGE = "An operand in the update expression has an incorrect data type"
+
+
+def type_error() -> ClientError:
+    return client_error("ValidationException", TYPE_ERROR_MESSAGE)
+
+
+def sequenced(model: ModelDefinition[Any], **responses: Any) -> tuple[Table[Any], SequencedClient]:
+    client = SequencedClient(responses)
+    return table_of(model, client), client
+
+
+@pytest.mark.parametrize("finish", [lambda b: b.execute(), lambda b: b.explain()], ids=["execute", "explain"])
+def test_builder_on_a_versioned_model_needs_a_version_choice(
+    finish: Action, accounts: Table[Account], client: RecordingClient
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        finish(accounts.update_builder("a1").set("name", "x"))
+
+    assert (info.value.code, info.value.field, info.value.operation) == (
+        ERR_INVALID_MODEL,
+        "version",
+        "update_builder",
+    )
+    assert "expect_version" in str(info.value) and "without_version_check" in str(info.value)
+    assert "'version'" in str(info.value)
+    assert client.calls == []
+
+
+def test_builder_without_version_check_still_adds_one_to_the_version(
+    accounts: Table[Account], client: RecordingClient
+) -> None:
+    accounts.update_builder("a1").set("name", "x").condition(
+        "balance", ">", 0
+    ).without_version_check().execute()
+
+    request = client.last
+    assert request["UpdateExpression"] == "SET #u_name = :u1, #lc_upd = :lc_now ADD #lc_ver :lc_one"
+    assert request["ConditionExpression"] == "#c_balance > :c1"
+    assert request["ExpressionAttributeNames"]["#lc_ver"] == "version"
+    assert request["ExpressionAttributeValues"][":lc_one"] == {"N": "1"}
+    assert ":lc_expected" not in request["ExpressionAttributeValues"]
+
+
+def test_builder_without_version_check_and_no_action_is_no_update(
+    accounts: Table[Account], client: RecordingClient
+) -> None:
+    with pytest.raises(ValidationError, match="no updates provided"):
+        accounts.update_builder("a1").without_version_check().execute()
+
+    assert client.calls == []
+
+
+@pytest.mark.parametrize("method", ["expect_version", "condition_version"])
+@pytest.mark.parametrize("expected", [None, True, "3", 3.0, Decimal(3)], ids=repr)
+def test_builder_expected_version_must_be_an_int(
+    method: str, expected: Any, accounts: Table[Account], client: RecordingClient
+) -> None:
+    builder = accounts.update_builder("a1").set("name", "x")
+
+    with pytest.raises(ValidationError) as info:
+        getattr(builder, method)(expected)
+
+    assert (info.value.code, info.value.field) == (ERR_INVALID_MODEL, "version")
+    with pytest.raises(ValidationError, match="versioned"):
+        builder.execute()
+    assert client.calls == []
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda b: b.expect_version(1).without_version_check(),
+        lambda b: b.without_version_check().expect_version(1),
+        lambda b: b.without_version_check().condition_version(1),
+        lambda b: b.expect_version(1).expect_version(2),
+        lambda b: b.expect_version(1).condition_version(2),
+    ],
+)
+def test_builder_contradicting_version_choices_are_rejected(
+    action: Action, accounts: Table[Account], client: RecordingClient
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        action(accounts.update_builder("a1").set("name", "x"))
+
+    assert (info.value.code, info.value.field) == (ERR_INVALID_MODEL, "version")
+    assert client.calls == []
+
+
+def test_builder_the_same_expected_version_twice_is_one_lock(
+    accounts: Table[Account], client: RecordingClient
+) -> None:
+    accounts.update_builder("a1").set("name", "x").expect_version(2).condition_version(2).execute()
+
+    assert client.last["ConditionExpression"] == "#lc_ver = :lc_expected"
+    assert client.last["UpdateExpression"].endswith("ADD #lc_ver :lc_one")
+
+
+def test_builder_without_version_check_needs_a_version_role(plains: Table[Plain]) -> None:
+    with pytest.raises(ValidationError) as info:
+        plains.update_builder("p").without_version_check()
+
+    assert info.value.code == ERR_INVALID_MODEL
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda b: b.set("version", 3),
+        lambda b: b.set_if_not_exists("version", None, 0),
+        lambda b: b.add("version", 1),
+        lambda b: b.increment("version"),
+        lambda b: b.remove("version"),
+    ],
+)
+def test_builder_actions_on_the_managed_version_field_are_rejected(
+    action: Action, accounts: Table[Account], client: RecordingClient
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        action(accounts.update_builder("a1").without_version_check())
+
+    assert (info.value.code, info.value.field) == (ERR_INVALID_MODEL, "version")
+    assert client.calls == []
+
+
+def test_builder_condition_on_the_version_field_is_still_allowed(
+    accounts: Table[Account], client: RecordingClient
+) -> None:
+    accounts.update_builder("a1").set("name", "x").condition(
+        "version", "<", 9
+    ).without_version_check().execute()
+
+    assert client.last["ConditionExpression"] == "#c_version < :c1"
+
+
+def test_builder_add_to_a_null_set_is_rewritten_to_a_guarded_set() -> None:
+    table, client = sequenced(
+        LEDGERS,
+        update_item=[type_error(), {}],
+        get_item=[{"Item": {"id": {"S": "a1"}, "tags": {"NULL": True}}}],
+    )
+
+    table.update_builder("a1").set("name", "n").add("tags", {"x"}).add("balance", 2).condition(
+        "balance", ">", 0
+    ).execute()
+
+    first, read, second = client.calls
+    assert first[1]["UpdateExpression"] == "SET #u_name = :u1 ADD #u_tags :u2, #u_balance :u3"
+    assert read == (
+        "get_item",
+        {
+            "TableName": "ledgers",
+            "Key": {"id": {"S": "a1"}},
+            "ConsistentRead": True,
+            "ProjectionExpression": "#u_tags",
+            "ExpressionAttributeNames": {"#u_tags": "tags"},
+        },
+    )
+    assert second == (
+        "update_item",
+        {
+            "TableName": "ledgers",
+            "Key": {"id": {"S": "a1"}},
+            "UpdateExpression": "SET #u_name = :u1, #u_tags = :u2 ADD #u_balance :u3",
+            "ConditionExpression": "(#c_balance > :c1) AND (attribute_type(#u_tags, :sv_null))",
+            "ExpressionAttributeNames": {
+                "#u_name": "name",
+                "#u_tags": "tags",
+                "#u_balance": "balance",
+                "#c_balance": "balance",
+            },
+            "ExpressionAttributeValues": {
+                ":u1": {"S": "n"},
+                ":u2": {"SS": ["x"]},
+                ":u3": {"N": "2"},
+                ":c1": {"N": "0"},
+                ":sv_null": {"S": "NULL"},
+            },
+            "ReturnValues": "NONE",
+        },
+    )
+
+
+def test_builder_rewrite_keeps_the_version_lock_and_updated_at_last() -> None:
+    table, client = sequenced(
+        ACCOUNTS,
+        update_item=[{}, type_error(), {}],
+        get_item=[{"Item": {"tags": {"NULL": True}, "codes": {"NS": ["1"]}}}],
+    )
+    builder = table.update_builder("a1").add("tags", "x").add("codes", 2).expect_version(4)
+
+    builder.execute()  # the stored sets are sets: one request, as explain() shows
+    assert client.calls == [("update_item", builder.explain().params)]
+    builder.execute()  # now tags is NULL
+
+    rewritten = client.last
+    assert rewritten["UpdateExpression"] == (
+        "SET #u_tags = :u1, #lc_upd = :lc_now ADD #u_codes :u2, #lc_ver :lc_one"
+    )
+    assert rewritten["ConditionExpression"] == "#lc_ver = :lc_expected AND attribute_type(#u_tags, :sv_null)"
+    assert client.calls[2][1]["ProjectionExpression"] == "#u_tags, #u_codes"
+    assert len(client.calls) == 4
+
+
+def test_builder_delete_from_a_null_set_drops_the_clause_under_the_guard() -> None:
+    table, client = sequenced(
+        LEDGERS,
+        update_item=[type_error(), {}],
+        get_item=[{"Item": {"tags": {"NULL": True}}}],
+    )
+
+    table.update_builder("a1").delete("tags", "x").increment("balance").execute()
+
+    assert client.last["UpdateExpression"] == "ADD #u_balance :u2"
+    assert client.last["ConditionExpression"] == "attribute_type(#u_tags, :sv_null)"
+    assert client.last["ExpressionAttributeValues"] == {":u2": {"N": "1"}, ":sv_null": {"S": "NULL"}}
+
+
+def test_builder_delete_alone_from_a_null_set_rewrites_the_null_as_itself() -> None:
+    table, client = sequenced(
+        LEDGERS,
+        update_item=[type_error(), {"Attributes": {"id": {"S": "a1"}, "tags": {"NULL": True}}}],
+        get_item=[{"Item": {"tags": {"NULL": True}}}],
+    )
+
+    result = table.update_builder("a1").delete("tags", "x").return_values("ALL_NEW").execute()
+
+    assert client.last["UpdateExpression"] == "SET #u_tags = :sv_nullv"
+    assert client.last["ExpressionAttributeValues"] == {
+        ":sv_null": {"S": "NULL"},
+        ":sv_nullv": {"NULL": True},
+    }
+    assert client.last["ConditionExpression"] == "attribute_type(#u_tags, :sv_null)"
+    assert result == Ledger(id="a1")
+
+
+def test_builder_type_error_not_caused_by_a_null_set_is_raised_after_one_read() -> None:
+    table, client = sequenced(
+        LEDGERS,
+        update_item=[type_error()],
+        get_item=[{"Item": {"tags": {"S": "not a set"}}}],
+    )
+
+    with pytest.raises(ValidationError) as info:
+        table.update_builder("a1").add("tags", "x").execute()
+
+    assert info.value.code == "ErrAwsValidation"
+    assert isinstance(info.value.__cause__, ClientError)
+    assert [operation for operation, _ in client.calls] == ["update_item", "get_item"]
+    # A type error of an update without set actions is the caller's: no read at all.
+    client.responses["update_item"] = [type_error()]
+    with pytest.raises(ValidationError):
+        table.update_builder("a1").add("balance", 1).execute()
+    assert [operation for operation, _ in client.calls] == ["update_item", "get_item", "update_item"]
+
+
+def test_builder_failed_guard_after_another_writer_filled_the_set_starts_again() -> None:
+    table, client = sequenced(
+        LEDGERS,
+        update_item=[type_error(), client_error("ConditionalCheckFailedException"), {}],
+        get_item=[{"Item": {"tags": {"NULL": True}}}, {"Item": {"tags": {"SS": ["y"]}}}],
+    )
+
+    table.update_builder("a1").add("tags", "x").execute()
+
+    updates = [params["UpdateExpression"] for operation, params in client.calls if operation == "update_item"]
+    assert updates == ["ADD #u_tags :u1", "SET #u_tags = :u1", "ADD #u_tags :u1"]
+    assert "ConditionExpression" not in client.last
+
+
+def test_builder_caller_condition_failing_on_a_null_set_is_condition_failed() -> None:
+    table, client = sequenced(
+        LEDGERS,
+        update_item=[type_error(), client_error("ConditionalCheckFailedException")],
+        get_item=[{"Item": {"tags": {"NULL": True}}}, {"Item": {"tags": {"NULL": True}}}],
+    )
+
+    with pytest.raises(ConditionFailedError) as info:
+        table.update_builder("a1").add("tags", "x").condition("balance", ">", 5).execute()
+
+    assert (info.value.operation, info.value.table) == ("update_builder", "ledgers")
+    assert [operation for operation, _ in client.calls] == [
+        "update_item",
+        "get_item",
+        "update_item",
+        "get_item",
+    ]
+
+
+def test_builder_set_rewrites_are_bounded_under_contention() -> None:
+    table, client = sequenced(
+        LEDGERS,
+        update_item=[type_error(), client_error("ConditionalCheckFailedException")] * 10,
+        get_item=[{"Item": {"tags": {"NULL": True}}}, {"Item": {"tags": {"SS": ["y"]}}}] * 10,
+    )
+
+    with pytest.raises(DynamormPyError):
+        table.update_builder("a1").add("tags", "x").execute()
+
+    operations = [operation for operation, _ in client.calls]
+    assert operations.count("get_item") == 3
+    assert operations.count("update_item") == 4
 
 
 def _explained_equals_sent(
@@ -1126,7 +1459,13 @@ def test_explain_update_item_equals_the_request_sent() -> None:
 
 
 def test_builder_explain_equals_the_request_sent(accounts: Table[Account], client: RecordingClient) -> None:
-    builder = accounts.update_builder("a1").set("name", "x").add("tags", "t").condition("balance", ">", 0)
+    builder = (
+        accounts.update_builder("a1")
+        .set("name", "x")
+        .add("tags", "t")
+        .condition("balance", ">", 0)
+        .expect_version(1)
+    )
 
     explained = builder.explain()
 

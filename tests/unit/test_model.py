@@ -326,12 +326,257 @@ def test_roles_given_as_a_plain_string_are_rejected_by_dynamorm_field() -> None:
         dynamorm_field(roles="pk")
 
 
-def test_unknown_roles_are_kept_and_have_no_effect() -> None:
-    @dataclass
-    class Tagged:
-        pk: str = dynamorm_field(roles=["pk", "audit"])
+# --- options the library would otherwise ignore -----------------------------------------------------------
 
-    assert ModelDefinition.from_dataclass(Tagged).pk.roles == ("pk", "audit")
+
+def _field_model(annotation: Any, spec: Any, name: str = "Opts") -> type:
+    return dataclasses.make_dataclass(
+        name, [("pk", str, dynamorm_field(roles=["pk"])), ("x", annotation, spec)], namespace={}
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "hint"),
+    [
+        ("verison", "version"),
+        ("created-at", "created_at"),
+        ("PK", None),
+        ("audit", None),
+        ("index:gsi-a", None),
+    ],
+)
+def test_an_unknown_role_is_rejected_listing_the_valid_roles(role: str, hint: str | None) -> None:
+    error = _definition_error(_field_model(str, dynamorm_field(roles=[role], default="")))
+    message = str(error)
+    assert f"unknown role {role!r}" in message
+    assert "pk, sk, created_at, updated_at, version, ttl, index_pk:<index>, index_sk:<index>" in message
+    if hint is not None:
+        assert f"did you mean {hint!r}" in message
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        (["version", "version"], "role 'version' is given twice"),
+        (["index_pk:gsi-a", "index_pk:gsi-a"], "role 'index_pk:gsi-a' is given twice"),
+        (
+            ["index_pk:gsi-a", "index_sk:gsi-a"],
+            "index_pk and index_sk of index 'gsi-a' cannot be the same field",
+        ),
+        (["ttl", None], "every role must be a non-empty string"),
+        (["ttl", 1], "every role must be a non-empty string"),
+    ],
+)
+def test_roles_given_twice_or_combined_impossibly_are_rejected(roles: list[Any], expected: str) -> None:
+    assert expected in str(_definition_error(_field_model(int, dynamorm_field(roles=roles, default=0))))
+
+
+def test_a_field_that_is_both_partition_and_sort_key_is_rejected() -> None:
+    model = dataclasses.make_dataclass(
+        "Both", [("pk", str, dynamorm_field(roles=["pk", "sk"]))], namespace={}
+    )
+    assert "both the partition key and the sort key" in str(_definition_error(model))
+
+
+@pytest.mark.parametrize("roles", [{"pk"}, "pk", frozenset({"ttl"})], ids=repr)
+def test_roles_that_are_not_a_list_are_rejected_in_hand_built_metadata(roles: Any) -> None:
+    spec = dataclasses.field(default=0, metadata={"dynamorm": {"roles": roles}})
+    assert "roles must be a list of strings" in str(_definition_error(_field_model(int, spec)))
+
+
+@pytest.mark.parametrize("option", ["omitempty", "set_", "json", "binary", "encrypted", "ignore"])
+@pytest.mark.parametrize("value", [1, "yes", None, 0], ids=repr)
+def test_bool_options_must_be_bools(option: str, value: Any) -> None:
+    error = _definition_error(_field_model(bytes, dynamorm_field(default=b"", **{option: value})))
+    assert f"{option} must be True or False" in str(error)
+
+
+def test_an_unknown_option_in_hand_built_metadata_is_rejected() -> None:
+    spec = dataclasses.field(default_factory=list, metadata={"dynamorm": {"set": True}})
+    message = str(_definition_error(_field_model(list[str], spec)))
+    assert "unknown option 'set'" in message and "did you mean 'set_'" in message
+
+
+def test_metadata_that_is_not_a_mapping_is_rejected() -> None:
+    spec = dataclasses.field(default="", metadata={"dynamorm": ["pk"]})
+    assert "must be a mapping of options" in str(_definition_error(_field_model(str, spec)))
+
+
+class UpperConverter:
+    def to_dynamodb(self, value: Any) -> Any:
+        return str(value).upper()
+
+    def from_dynamodb(self, value: Any) -> Any:
+        return value
+
+
+def test_a_converter_class_instead_of_an_instance_is_rejected() -> None:
+    spec = dynamorm_field(converter=UpperConverter, default="")  # type: ignore[arg-type]  # on purpose
+    error = _definition_error(_field_model(str, spec))
+    assert "converter must be an instance, not the class UpperConverter" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("annotation", "dynamodb_type", "expected"),
+    [
+        (str, 1, "unknown dynamodb_type '1'"),
+        (
+            str,
+            "s",
+            "unknown dynamodb_type 's' (valid: S, N, B, BOOL, NULL, M, L, SS, NS, BS); did you mean 'S'?",
+        ),
+        (str, "N", "dynamodb_type 'N' disagrees with the annotation, stored as S"),
+        (int, "S", "dynamodb_type 'S' disagrees with the annotation, stored as N"),
+        (list[str], "M", "dynamodb_type 'M' disagrees with the annotation, stored as L"),
+        (set[str], "NS", "dynamodb_type 'NS' disagrees with the annotation, stored as SS"),
+    ],
+)
+def test_a_dynamodb_type_the_codec_would_not_follow_is_rejected(
+    annotation: Any, dynamodb_type: Any, expected: str
+) -> None:
+    error = _definition_error(
+        _field_model(annotation, dynamorm_field(dynamodb_type=dynamodb_type, default=None))
+    )
+    assert expected in str(error)
+
+
+def _attribute_type(annotation: Any, **options: Any) -> str:
+    definition: ModelDefinition[Any] = ModelDefinition.from_dataclass(
+        _field_model(annotation, dynamorm_field(default=None, **options))
+    )
+    return definition.attribute_type("x")
+
+
+def test_dynamodb_type_must_agree_with_a_plain_annotation_unless_a_converter_decides() -> None:
+    assert "disagrees" in str(
+        _definition_error(_field_model(str, dynamorm_field(dynamodb_type="N", default="")))
+    )
+    assert _attribute_type(str, dynamodb_type="S") == "S"
+    assert _attribute_type(list[str], dynamodb_type="SS") == "SS"
+    assert _attribute_type(Any, dynamodb_type="N") == "N"
+    assert _attribute_type(list, converter=UpperConverter(), dynamodb_type="N") == "N"
+
+
+def test_binary_needs_a_bytes_annotation_or_a_converter() -> None:
+    assert "binary=True needs" in str(
+        _definition_error(_field_model(str, dynamorm_field(binary=True, default="")))
+    )
+    assert _attribute_type(bytes, binary=True) == "B"
+    assert _attribute_type(Optional[bytearray], binary=True) == "B"  # noqa: UP045
+    assert _attribute_type(str, binary=True, converter=UpperConverter()) == "B"
+
+
+def test_set_flag_needs_a_collection_annotation() -> None:
+    assert "set_=True needs" in str(
+        _definition_error(_field_model(int, dynamorm_field(set_=True, default=0)))
+    )
+    assert _attribute_type(tuple[int, ...], set_=True) == "NS"
+
+
+@pytest.mark.parametrize(
+    ("annotation", "options", "expected"),
+    [
+        (str, {"binary": True}, "binary=True needs a bytes annotation or a converter"),
+        (int, {"binary": True}, "binary=True needs a bytes annotation or a converter"),
+        (str, {"set_": True}, "set_=True needs a set, list or tuple annotation"),
+        (dict[str, str], {"set_": True}, "set_=True needs a set, list or tuple annotation"),
+        (set[str], {"json": True}, "a set-typed field cannot be json"),
+        (list[str], {"set_": True, "json": True}, "set_ cannot be combined with json or binary"),
+        (list[bytes], {"set_": True, "binary": True}, "set_ cannot be combined with json or binary"),
+    ],
+)
+def test_options_the_codec_would_ignore_are_rejected(
+    annotation: Any, options: dict[str, Any], expected: str
+) -> None:
+    assert expected in str(
+        _definition_error(_field_model(annotation, dynamorm_field(default=None, **options)))
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"name": "cache"}, {"roles": ["ttl"]}, {"omitempty": True}, {"encrypted": True}, {"json": True}],
+    ids=repr,
+)
+def test_an_ignored_field_with_other_options_is_rejected(options: dict[str, Any]) -> None:
+    error = _definition_error(_field_model(Any, dynamorm_field(ignore=True, default=None, **options)))
+    assert "an ignored field takes no other options" in str(error)
+    assert next(iter(options)) in str(error)
+
+
+# --- from_dataclass arguments and index declarations -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"table_name": ""}, "table_name must be a non-empty string or None"),
+        ({"table_name": 7}, "table_name must be a non-empty string or None"),
+        (
+            {"indexes": gsi("by-status", partition="status")},
+            "indexes must be a list of gsi()/lsi() declarations",
+        ),
+        ({"indexes": "by-status"}, "indexes must be a list of gsi()/lsi() declarations"),
+        ({"indexes": {"by-status": "status"}}, "indexes must be a list of gsi()/lsi() declarations"),
+        ({"naming": ["camelCase"]}, "naming must be None, 'camelCase' or 'snake_case'"),
+    ],
+    ids=repr,
+)
+def test_from_dataclass_arguments_are_checked(kwargs: dict[str, Any], expected: str) -> None:
+    assert expected in str(_definition_error(Keyed, **kwargs))
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (IndexSpec(["by-status"], "GSI", "status"), "must be 3-255 characters"),  # type: ignore[arg-type]
+        (IndexSpec("by-status", "GSI", ["status"]), "partition and sort must be field names"),  # type: ignore[arg-type]
+        (IndexSpec("by-status", "GSI", "status", 1), "partition and sort must be field names"),  # type: ignore[arg-type]
+        (gsi("by-status", partition="status", projection="ALL"), "projection must be Projection.all()"),  # type: ignore[arg-type]
+        (gsi("by-status", partition="status", sort="status"), "partition and sort are the same field"),
+        (
+            gsi("by-status", partition="status", projection=Projection("ALL", ("secret",))),
+            "only an INCLUDE projection takes fields",
+        ),
+        (
+            gsi("by-status", partition="status", projection=Projection("KEYS_ONLY", ("secret",))),
+            "only an INCLUDE projection takes fields",
+        ),
+        (
+            gsi("by-status", partition="status", projection=Projection.include("secret", "secret")),
+            "an INCLUDE projection names a field twice",
+        ),
+        (
+            gsi("by-status", partition="status", projection=Projection("INCLUDE", ["secret"])),  # type: ignore[arg-type]
+            "projection fields must be attribute names",
+        ),
+        (
+            gsi("by-status", partition="status", projection=Projection.include("")),
+            "projection fields must be attribute names",
+        ),
+    ],
+)
+def test_index_declarations_the_library_would_misread_are_rejected(spec: IndexSpec, expected: str) -> None:
+    assert expected in str(_definition_error(Keyed, indexes=[spec]))
+
+
+def test_an_include_projection_naming_a_renamed_field_by_its_python_name_is_rejected() -> None:
+    @dataclass
+    class Renamed:
+        pk: str = dynamorm_field(roles=["pk"])
+        status: str = ""
+        email_hash: str = dynamorm_field(name="emailHash", default="")
+
+    spec = gsi("by-status", partition="status", projection=Projection.include("email_hash"))
+    error = _definition_error(Renamed, indexes=[spec])
+    assert "INCLUDE takes attribute names; field 'email_hash' is stored as 'emailHash'" in str(error)
+    accepted = gsi(
+        "by-status", partition="status", projection=Projection.include("emailHash", "other-model-attr")
+    )
+    assert ModelDefinition.from_dataclass(Renamed, indexes=[accepted]).indexes[0].projection.fields == (
+        "emailHash",
+        "other-model-attr",
+    )
 
 
 # --- indexes -----------------------------------------------------------------------------------------------
