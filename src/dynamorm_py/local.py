@@ -211,8 +211,7 @@ class LocalDynamoDB(_Endpoint):
         return self
 
     def stop(self) -> None:
-        """Stop accepting connections and wait for the server thread; calling it again (or before start)
-        does nothing."""
+        """Stop the server and wait for its thread; calling it again (or before start) does nothing."""
         with self._lifecycle_lock:
             server, self._server, self._url = self._server, None, None
             if server is not None:
@@ -368,17 +367,13 @@ class _MotoServer:
             )
         except SystemExit:  # werkzeug exits instead of raising when it cannot listen
             raise OSError(f"cannot listen on {host}:{port}") from None
-        # Closing must not wait for connections a client keeps open (HTTP keep-alive): their threads are
-        # daemons, and a stopped server must not hang its caller.
-        server.block_on_close = False  # type: ignore[attr-defined]
         self._server = server
         self.port: int = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, name="dynamorm-local", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()  # new connections are refused instead of waiting forever
+        self._server.shutdown()  # werkzeug's serve_forever then closes the listening socket
         self._thread.join()
 
 

@@ -549,16 +549,3 @@ def test_concurrent_versioned_increments_are_never_lost(any_local_server: Server
 
     final = table.get("hits", consistent_read=True)
     assert (final.value, final.version) == (THREADS * INCREMENTS_PER_THREAD, THREADS * INCREMENTS_PER_THREAD)
-
-
-@pytest.mark.timeout(60)
-def test_stop_returns_while_a_client_keeps_its_connection_and_then_refuses_connections() -> None:
-    server = LocalDynamoDB().start()
-    port = server.port
-    client = server.client("dynamodb")
-    client.list_tables()  # botocore keeps this connection open for the next call
-
-    server.stop()
-
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection(("127.0.0.1", port), timeout=5).close()
