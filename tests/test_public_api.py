@@ -17,6 +17,7 @@ EXPECTED_ALL = {
     "BatchRetryExceededError",
     "CancellationReason",
     "ConditionFailedError",
+    "CredentialsError",
     "DynamormPyError",
     "EncryptionNotConfiguredError",
     "ModelDefinitionError",
@@ -24,6 +25,7 @@ EXPECTED_ALL = {
     "SecurityValidationError",
     "TableNotFoundError",
     "TransactionCanceledError",
+    "TransportError",
     "UnsupportedTypeError",
     "ValidationError",
     # models
@@ -97,6 +99,8 @@ SUBMODULE_NAMES = {
         "TransactionCanceledError",
         "EncryptionNotConfiguredError",
         "AwsError",
+        "TransportError",
+        "CredentialsError",
         "CancellationReason",
     ],
     "dynamorm_py.model": [

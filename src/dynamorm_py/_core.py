@@ -12,9 +12,9 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws_errors import map_client_error
+from .aws_errors import map_botocore_error, map_client_error
 
 __all__ = [
     "AwsCall",
@@ -78,11 +78,18 @@ def aws_call(
     op_name: str,
     table: str | None,
 ) -> Op[dict[str, Any]]:
-    """Yield one AWS call and map a ``ClientError`` to the library's typed errors."""
+    """Yield one AWS call and map botocore's exceptions to the library's typed errors.
+
+    Every AWS call of the library goes through here, so an AWS error answer (``ClientError``) and a failure
+    to get any answer (connection, timeout, credentials: ``BotoCoreError``) are typed the same way on every
+    path. Other exceptions (a caller's stand-in client, a bug) pass through unchanged.
+    """
     try:
         response = yield AwsCall(service, operation, params)
     except ClientError as exc:
         raise map_client_error(exc, operation=op_name, table=table) from exc
+    except BotoCoreError as exc:
+        raise map_botocore_error(exc, operation=op_name, table=table) from exc
     return response if isinstance(response, dict) else {}
 
 

@@ -688,9 +688,10 @@ class RetryPolicy(Generic[T]):
             or self.max_retries < 0
         ):
             raise _invalid_operator("max_retries must be an int of at least 0")
-        for value in (self.initial_delay_seconds, self.max_delay_seconds, self.backoff_factor):
+        for name in ("initial_delay_seconds", "max_delay_seconds", "backoff_factor"):
+            value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
-                raise _invalid_operator("retry delays and backoff_factor must be finite numbers >= 0")
+                raise _invalid_operator(f"{name} must be a finite number >= 0")
         if self.verify is not None and not callable(self.verify):
             raise _invalid_operator("verify must be a callable or None")
 
@@ -745,6 +746,13 @@ def segment_plan(
     ctx: TableContext[Any], args: ScanArgs, *, total_segments: int, max_workers: int | None
 ) -> SegmentPlan:
     """Check a parallel scan (the first segment's whole request included) and list its segments."""
+    # Checked before max_workers, whose default is total_segments: the error names what the caller passed.
+    if (
+        isinstance(total_segments, bool)
+        or not isinstance(total_segments, int)
+        or not 1 <= total_segments <= MAX_TOTAL_SEGMENTS
+    ):
+        raise _invalid_operator(f"total_segments must be an int between 1 and {MAX_TOTAL_SEGMENTS}")
     if max_workers is None:
         max_workers = total_segments
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers <= 0:

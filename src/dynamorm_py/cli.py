@@ -148,12 +148,13 @@ def _describe_error(exc: Exception) -> tuple[str, str] | None:
         return exc.code, exc.message
     from botocore.exceptions import BotoCoreError, ClientError
 
-    if isinstance(exc, ClientError):
-        from .aws_errors import map_client_error
+    if isinstance(exc, (ClientError, BotoCoreError)):
+        # Typed as the library types them, so a command reports the same code a Table call would raise.
+        from .aws_errors import map_botocore_error, map_client_error
 
-        mapped = map_client_error(exc)
+        mapped = map_client_error(exc) if isinstance(exc, ClientError) else map_botocore_error(exc)
         if isinstance(mapped, DynamormPyError):
             return mapped.code, mapped.message
-    if isinstance(exc, (BotoCoreError, ImportError, OSError)):
+    if isinstance(exc, (ImportError, OSError)):
         return type(exc).__name__, str(exc)
     return None

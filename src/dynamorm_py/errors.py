@@ -16,10 +16,18 @@
         ├── TransactionCanceledError            ErrTransactionFailed
         ├── EncryptionNotConfiguredError        ErrEncryptionNotConfigured
         └── AwsError                            .code = the AWS error code
+            ├── TransportError                  ErrTransport
+            └── CredentialsError                ErrCredentials
 
 ``ValidationError`` carries one of: ErrInvalidModel, ErrMissingPrimaryKey, ErrInvalidOperator,
 ErrEncryptedFieldNotQueryable, ErrInvalidEncryptedEnvelope, ErrIndexNotFound, ErrInvalidValue,
 ErrInvalidCursor, ErrAwsValidation, ErrRetryExhausted, ErrTimeout, ErrPartialItem.
+
+``TransportError`` means AWS never answered: the connection failed, timed out or was cut, or botocore failed
+in another way (its exception is ``__cause__``). ``may_have_applied`` says whether the request may have
+reached the server: ``False`` only when the last attempt never got a connection. ``CredentialsError`` means
+no usable credentials were found, so nothing was sent; it is a sibling rather than a kind of transport
+failure because retrying never fixes it, and a retry loop on ``TransportError`` must not spin on it.
 
 Every error carries ``operation`` (the public method that failed), ``table`` (physical table name),
 ``field`` (attribute name at fault), ``aws_code`` (when AWS raised it) and the original exception as
@@ -38,6 +46,7 @@ __all__ = [
     "BatchRetryExceededError",
     "CancellationReason",
     "ConditionFailedError",
+    "CredentialsError",
     "DynamormPyError",
     "EncryptionNotConfiguredError",
     "ModelDefinitionError",
@@ -45,6 +54,7 @@ __all__ = [
     "SecurityValidationError",
     "TableNotFoundError",
     "TransactionCanceledError",
+    "TransportError",
     "UnsupportedTypeError",
     "ValidationError",
 ]
@@ -71,6 +81,8 @@ ERR_AWS_VALIDATION = "ErrAwsValidation"
 ERR_RETRY_EXHAUSTED = "ErrRetryExhausted"
 ERR_TIMEOUT = "ErrTimeout"
 ERR_PARTIAL_ITEM = "ErrPartialItem"
+ERR_TRANSPORT = "ErrTransport"
+ERR_CREDENTIALS = "ErrCredentials"
 
 
 @dataclass(frozen=True)
@@ -292,3 +304,51 @@ class AwsError(DynamormPyError):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+
+class TransportError(AwsError):
+    """AWS never answered the request: a connection that failed, timed out or was cut, or another botocore
+    failure. The botocore exception is ``__cause__`` and its class name is ``reason``.
+
+    ``may_have_applied`` is ``False`` only when the last attempt could not connect, so that attempt was not
+    sent. botocore retries connection failures and read timeouts itself before giving up, so an earlier
+    attempt of the same call may still have reached the server when the client retries.
+    """
+
+    default_code = ERR_TRANSPORT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        may_have_applied: bool,
+        operation: str | None = None,
+        table: str | None = None,
+    ) -> None:
+        super().__init__(code=self.default_code, message=message, operation=operation, table=table)
+        self.aws_code = None  # AWS never answered: there is no AWS error code
+        self.reason = reason
+        self.may_have_applied = may_have_applied
+
+
+class CredentialsError(AwsError):
+    """No usable AWS credentials (missing, partial, or their provider failed); nothing was sent.
+
+    The botocore exception is ``__cause__`` and its class name is ``reason``.
+    """
+
+    default_code = ERR_CREDENTIALS
+    may_have_applied = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        operation: str | None = None,
+        table: str | None = None,
+    ) -> None:
+        super().__init__(code=self.default_code, message=message, operation=operation, table=table)
+        self.aws_code = None
+        self.reason = reason

@@ -1,24 +1,26 @@
 """The embedded local DynamoDB: moto's server on a loopback port, serving DynamoDB, KMS and DynamoDB Streams.
 
-``LocalDynamoDB`` runs moto's ``ThreadedMotoServer`` in a daemon thread of this process (extra ``local``);
+``LocalDynamoDB`` runs moto's WSGI application on werkzeug's threaded server in a daemon thread of this
+process (extra ``local``), handling one request at a time so that each request is atomic, as in DynamoDB;
 ``RemoteDynamoDB`` offers the same interface over an external endpoint (``DYNAMODB_ENDPOINT``, e.g. DynamoDB
 Local or LocalStack). Both build their clients with fixed dummy credentials passed explicitly, ignoring the
 process environment, so a test run can never reach a real account through them.
 
 moto keeps its state per process: two ``LocalDynamoDB`` objects in one process share tables, stream data and
-KMS keys, and ``reset()`` on either empties both.
+KMS keys (and the lock that serialises their requests), and ``reset()`` on either empties both.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import logging
 import os
 import socket
 import threading
 import urllib.request
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, get_args
 
@@ -26,7 +28,7 @@ from .errors import EncryptionNotConfiguredError
 
 if TYPE_CHECKING:
     from botocore.session import Session as BotocoreSession
-    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import BaseWSGIServer
 
     from .model import ModelDefinition
     from .table import Table
@@ -54,8 +56,6 @@ ENDPOINT_VARIABLE = "DYNAMODB_ENDPOINT"
 # profile that does not exist cannot break (or steer) clients that carry their own credentials.
 _NO_PROFILE: dict[str, Any] = {"profile": (None, None, None, None)}
 
-# How long start() waits for the server thread to listen before giving up.
-_START_TIMEOUT_SECONDS = 30.0
 _HTTP_TIMEOUT_SECONDS = 30.0
 # The remote reset polls each deleted table until it is gone: DELAY seconds apart, at most ATTEMPTS times.
 _DELETE_POLL_DELAY_SECONDS = 1
@@ -188,7 +188,7 @@ class LocalDynamoDB(_Endpoint):
         self.host = host
         self.port = port
         self._requested_port = port
-        self._server: ThreadedMotoServer | None = None
+        self._server: _MotoServer | None = None
         self._url: str | None = None
         self._lifecycle_lock = threading.Lock()
 
@@ -208,13 +208,12 @@ class LocalDynamoDB(_Endpoint):
         with self._lifecycle_lock:
             if self._server is not None:
                 return self
-            server_class = _import_threaded_moto_server()
+            app, handler = _import_moto_app()
             _silence_request_logs()
             if self._requested_port:
                 _ensure_port_free(self.host, self._requested_port)
-            server = server_class(ip_address=self.host, port=self._requested_port, verbose=False)
-            _start_listening(server, f"{self.host}:{self._requested_port}")
-            _, port = server.get_host_and_port()
+            server = _MotoServer(self.host, self._requested_port, app, handler)
+            port = server.port
             self._server = server
             self.port = port
             self._url = _http_url(self.host, port)
@@ -326,12 +325,83 @@ def _check_service(service: str) -> None:
         raise ValueError(f"unsupported service {service!r}; expected one of {get_args(Service)}")
 
 
-def _import_threaded_moto_server() -> type[ThreadedMotoServer]:
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# moto keeps one state per process, shared by every server in it: one lock serialises all their requests.
+_REQUEST_LOCK = threading.Lock()
+
+
+def _import_moto_app() -> tuple[WsgiApp, Any]:
+    """moto's WSGI application (every service, dispatched by request) and its request handler, if any."""
     try:
-        from moto.server import ThreadedMotoServer
+        import moto.server  # noqa: F401  moto's server extra, checked through its public module
+        from moto.moto_server import werkzeug_app
     except ImportError as exc:
         raise ImportError("LocalDynamoDB needs moto: pip install 'dynamorm-py[local]'", name="moto") from exc
-    return ThreadedMotoServer
+    app: WsgiApp = werkzeug_app.DomainDispatcherApplication(werkzeug_app.create_backend_app)
+    # moto's handler keeps header spellings for S3; older moto versions use werkzeug's own.
+    return app, getattr(werkzeug_app, "MotoRequestHandler", None)
+
+
+class _OneRequestAtATime:
+    """WSGI middleware running moto for one request at a time, so every request is atomic as in DynamoDB.
+
+    moto checks a write's condition and then writes without a lock, so two concurrent conditional writes
+    could both pass, and a cancelled transaction restores a copy of the table, undoing concurrent writes.
+    The request body is read before the lock is taken and the response is sent after it is released, so a
+    slow client holds up no one. moto answers these services in-process, never by calling back over HTTP,
+    so a request never waits for another one while holding the lock.
+    """
+
+    def __init__(self, app: WsgiApp) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        _buffer_body(environ)
+        with _REQUEST_LOCK:
+            result = self._app(environ, start_response)
+            try:
+                return list(result)  # produced under the lock: a lazy body cannot read state later
+            finally:
+                close = getattr(result, "close", None)
+                if callable(close):
+                    close()
+
+
+def _buffer_body(environ: dict[str, Any]) -> None:
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return
+    length = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if length.isdigit():
+        body = stream.read(int(length)) if int(length) else b""
+    elif environ.get("wsgi.input_terminated"):  # chunked: the server ends the stream at the last chunk
+        body = stream.read()
+    else:
+        return
+    environ["wsgi.input"] = io.BytesIO(body)
+
+
+class _MotoServer:
+    """werkzeug's threaded server with moto's application, serving from a daemon thread once created."""
+
+    def __init__(self, host: str, port: int, app: WsgiApp, handler: Any) -> None:
+        from werkzeug.serving import make_server
+
+        try:
+            server: BaseWSGIServer = make_server(
+                host, port, _OneRequestAtATime(app), threaded=True, request_handler=handler
+            )
+        except SystemExit:  # werkzeug exits instead of raising when it cannot listen
+            raise OSError(f"cannot listen on {host}:{port}") from None
+        self._server = server
+        self.port: int = server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, name="dynamorm-local", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()  # werkzeug's serve_forever then closes the listening socket
+        self._thread.join()
 
 
 def _silence_request_logs() -> None:
@@ -344,8 +414,8 @@ def _silence_request_logs() -> None:
 
 
 def _ensure_port_free(host: str, port: int) -> None:
-    # werkzeug reports a failed bind by exiting its server thread, which would leave start() waiting; probe
-    # the address first, with the same SO_REUSEADDR setting werkzeug uses, to fail fast with a clear error.
+    # werkzeug reports a failed bind by printing to stderr and exiting; probe the address first, with the
+    # same SO_REUSEADDR setting werkzeug uses, to fail with a clear error and nothing printed.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -353,16 +423,6 @@ def _ensure_port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-
-
-def _start_listening(server: ThreadedMotoServer, address: str) -> None:
-    # ThreadedMotoServer.start() waits without a timeout for its thread to listen; wait for it from a helper
-    # thread so that a server that never comes up turns into an error instead of a hang.
-    starter = threading.Thread(target=server.start, name="dynamorm-local-start", daemon=True)
-    starter.start()
-    starter.join(_START_TIMEOUT_SECONDS)
-    if starter.is_alive():
-        raise RuntimeError(f"the local DynamoDB server did not start listening on {address}")
 
 
 def _http_url(host: str, port: int) -> str:

@@ -1,9 +1,10 @@
 """Table administration: a model's CreateTable request, and blocking create/ensure/delete/describe helpers.
 
 These helpers are plain blocking functions rather than core operations: they administer tables, they do not
-read or write items. Every ``ClientError`` is mapped with :func:`~dynamorm_py.aws_errors.map_client_error`
-(``ResourceNotFoundException`` -> ``TableNotFoundError``, ``ValidationException`` -> ``ValidationError``
-ErrAwsValidation, anything else -> ``AwsError``), naming the public helper that failed and the table.
+read or write items. Every call still goes through the core's ``aws_call``, so errors are typed as on any
+other path (``ResourceNotFoundException`` -> ``TableNotFoundError``, ``ValidationException`` ->
+``ValidationError`` ErrAwsValidation, no answer -> ``TransportError``, anything else -> ``AwsError``),
+naming the public helper that failed and the table.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from .aws_errors import map_client_error
-from .errors import ERR_TIMEOUT, ValidationError
+from ._core import aws_call, run_sync
+from .errors import ERR_TIMEOUT, AwsError, TableNotFoundError, ValidationError
 from .model import IndexDefinition, ModelDefinition, Projection
 
 __all__ = [
@@ -225,11 +224,11 @@ def delete_table(
     name = _resolve_table_name(model, table_name, operation="delete_table")
     dynamodb = _client(client)
     try:
-        dynamodb.delete_table(TableName=name)
-    except ClientError as exc:
-        if ignore_missing and _aws_code(exc) == "ResourceNotFoundException":
+        _call(dynamodb, "delete_table", {"TableName": name}, operation="delete_table", table=name)
+    except TableNotFoundError:
+        if ignore_missing:
             return
-        raise map_client_error(exc, operation="delete_table", table=name) from exc
+        raise
     if not wait_for_delete:
         return
     deadline = time.monotonic() + wait_timeout_seconds
@@ -253,11 +252,7 @@ def describe_table(
     """The raw DescribeTable response; a missing table raises ``TableNotFoundError``."""
     name = _resolve_table_name(model, table_name, operation="describe_table")
     dynamodb = _client(client)
-    try:
-        response: dict[str, Any] = dynamodb.describe_table(TableName=name)
-    except ClientError as exc:
-        raise map_client_error(exc, operation="describe_table", table=name) from exc
-    return response
+    return _call(dynamodb, "describe_table", {"TableName": name}, operation="describe_table", table=name)
 
 
 # helpers -------------------------------------------------------------------------------------------------
@@ -340,10 +335,10 @@ def _client(client: Any) -> Any:
     return boto3.client("dynamodb")
 
 
-def _aws_code(exc: ClientError) -> str | None:
-    error = exc.response.get("Error", {}) if isinstance(exc.response, dict) else {}
-    code = error.get("Code")
-    return str(code) if code else None
+def _call(client: Any, method: str, params: dict[str, Any], *, operation: str, table: str) -> dict[str, Any]:
+    """One DynamoDB call through the core's ``aws_call``, which types every botocore exception."""
+    op = aws_call("dynamodb", method, params, op_name=operation, table=table)
+    return run_sync(op, clients={"dynamodb": client}, sleep=None)
 
 
 def _create(
@@ -361,10 +356,10 @@ def _create(
     name: str = request["TableName"]
     created = True
     try:
-        client.create_table(**request)
-    except ClientError as exc:
-        if _aws_code(exc) != "ResourceInUseException":
-            raise map_client_error(exc, operation=operation, table=name) from exc
+        _call(client, "create_table", request, operation=operation, table=name)
+    except AwsError as exc:
+        if exc.code != "ResourceInUseException":
+            raise
         created = False
     if wait_for_active:
         _wait_for_active(
@@ -387,11 +382,9 @@ def _create(
 def _describe_or_none(client: Any, name: str, *, operation: str) -> dict[str, Any] | None:
     """The DescribeTable ``Table`` member, or ``None`` when the table does not exist."""
     try:
-        response = client.describe_table(TableName=name)
-    except ClientError as exc:
-        if _aws_code(exc) == "ResourceNotFoundException":
-            return None
-        raise map_client_error(exc, operation=operation, table=name) from exc
+        response = _call(client, "describe_table", {"TableName": name}, operation=operation, table=name)
+    except TableNotFoundError:
+        return None
     table: dict[str, Any] = response.get("Table") or {}
     return table
 
@@ -444,13 +437,11 @@ def _update_ttl(model: ModelDefinition[Any], client: Any, name: str, *, operatio
     ttl = model.ttl
     if ttl is None:
         return
-    try:
-        client.update_time_to_live(
-            TableName=name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl.attribute_name},
-        )
-    except ClientError as exc:
-        raise map_client_error(exc, operation=operation, table=name) from exc
+    params = {
+        "TableName": name,
+        "TimeToLiveSpecification": {"Enabled": True, "AttributeName": ttl.attribute_name},
+    }
+    _call(client, "update_time_to_live", params, operation=operation, table=name)
 
 
 def _enable_ttl_unless_enabled(
@@ -459,10 +450,7 @@ def _enable_ttl_unless_enabled(
     ttl = model.ttl
     if ttl is None:
         return
-    try:
-        response = client.describe_time_to_live(TableName=name)
-    except ClientError as exc:
-        raise map_client_error(exc, operation=operation, table=name) from exc
+    response = _call(client, "describe_time_to_live", {"TableName": name}, operation=operation, table=name)
     description = response.get("TimeToLiveDescription") or {}
     if (
         description.get("TimeToLiveStatus") in _TTL_ON

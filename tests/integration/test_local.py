@@ -11,12 +11,15 @@ import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
+from dynamorm_py import ConditionFailedError, ModelDefinition, Table, dynamorm_field
 from dynamorm_py.errors import EncryptionNotConfiguredError
 from dynamorm_py.local import LocalDynamoDB, RemoteDynamoDB, dynamodb_from_environment, local_dynamodb
 from dynamorm_py.pytest_plugin import server_from_environment, start_server
@@ -475,3 +478,81 @@ def test_dynamodb_from_environment_takes_the_region_from_the_environment() -> No
     assert isinstance(server, RemoteDynamoDB)
     assert (server.endpoint_url, server.region) == ("http://127.0.0.1:9", "eu-west-1")
     assert isinstance(dynamodb_from_environment({}), LocalDynamoDB)
+
+
+# --- atomic requests ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Counter:
+    id: str = dynamorm_field(roles=["pk"])
+    value: int = 0
+    version: int | None = dynamorm_field(roles=["version"], default=None)
+
+
+COUNTERS = ModelDefinition.from_dataclass(Counter, table_name="counters")
+THREADS = 8
+INCREMENTS_PER_THREAD = 25
+# Each increment loses at most THREADS - 1 races per winner; far more attempts than that means a bug.
+MAX_ATTEMPTS_PER_THREAD = INCREMENTS_PER_THREAD * THREADS * 4
+
+
+def increment(table: Table[Counter], times: int) -> None:
+    """Read-then-conditional-write ``times`` increments, retrying lost races."""
+    attempts = 0
+    for _ in range(times):
+        while True:
+            attempts += 1
+            if attempts > MAX_ATTEMPTS_PER_THREAD:
+                raise RuntimeError(f"more than {MAX_ATTEMPTS_PER_THREAD} attempts")
+            current = table.get("hits", consistent_read=True)
+            try:
+                table.update("hits", None, {"value": current.value + 1}, expected_version=current.version)
+            except ConditionFailedError:
+                continue
+            break
+
+
+@contextmanager
+def cli_local_server() -> Iterator[RemoteDynamoDB]:
+    """``dynamorm local --port 0`` in a child process, stopped with SIGINT at the end."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dynamorm_py", "local", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        _, _, endpoint_url = process.stdout.readline().strip().partition("=")
+        yield RemoteDynamoDB(endpoint_url)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+@pytest.fixture(params=["LocalDynamoDB", "dynamorm local"])
+def any_local_server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    if request.param == "LocalDynamoDB":
+        yield request.getfixturevalue("dynamorm_local")
+        return
+    with cli_local_server() as server:
+        yield server
+
+
+@pytest.mark.timeout(240)
+def test_concurrent_versioned_increments_are_never_lost(any_local_server: Server) -> None:
+    table = any_local_server.table(COUNTERS)
+    table.put(Counter("hits"))
+    tables = [any_local_server.table(COUNTERS, create=False) for _ in range(THREADS)]
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        futures = [pool.submit(increment, t, INCREMENTS_PER_THREAD) for t in tables]
+        for future in futures:
+            future.result()
+
+    final = table.get("hits", consistent_read=True)
+    assert (final.value, final.version) == (THREADS * INCREMENTS_PER_THREAD, THREADS * INCREMENTS_PER_THREAD)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from dynamorm_py import ModelDefinition, Table, dynamorm_field
 from dynamorm_py._context import EXPLAIN_ENVELOPE, TableContext
@@ -33,6 +33,7 @@ from dynamorm_py.errors import (
     BatchInterruptedError,
     BatchRetryExceededError,
     TableNotFoundError,
+    TransportError,
     ValidationError,
 )
 
@@ -769,8 +770,24 @@ def test_a_connection_error_is_not_lost_either() -> None:
         drive(batch_write_op(context(), puts, ()), client)
 
     assert same_objects(caught.value.unprocessed, puts)
-    assert isinstance(caught.value.__cause__, EndpointConnectionError)
-    assert caught.value.reason == "EndpointConnectionError"
+    cause = caught.value.__cause__
+    assert isinstance(cause, TransportError) and not cause.may_have_applied
+    assert (cause.operation, cause.table) == ("batch_write", TABLE)
+    assert isinstance(cause.__cause__, EndpointConnectionError)
+    assert caught.value.reason == "ErrTransport"
+
+
+def test_a_read_timeout_keeps_the_chunk_in_flight_as_unprocessed() -> None:
+    puts = orders(30)
+    client = ScriptedClient({}, ReadTimeoutError(endpoint_url="http://127.0.0.1:1"))
+
+    with pytest.raises(BatchInterruptedError) as caught:
+        drive(batch_write_op(context(), puts, ()), client)
+
+    assert same_objects(caught.value.unprocessed, puts[25:])
+    cause = caught.value.__cause__
+    assert isinstance(cause, TransportError) and cause.may_have_applied
+    assert isinstance(cause.__cause__, ReadTimeoutError)
 
 
 def test_an_item_that_cannot_be_encoded_stops_the_batch_at_its_chunk() -> None:

@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from dynamorm_py import _version, cli
 from dynamorm_py.errors import TableNotFoundError
@@ -83,6 +84,22 @@ def test_operation_error_is_reported_with_its_code_and_exit_one(
     assert cli.main(["local"]) == 1
 
     assert capsys.readouterr().err == "error: ErrTableNotFound: table not found\n"
+
+
+def test_a_transport_failure_is_reported_with_the_library_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(args: object) -> int:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+    monkeypatch.setattr(cli, "_run_local", fail)
+
+    assert cli.main(["local"]) == 1
+
+    assert capsys.readouterr().err == (
+        "error: ErrTransport: EndpointConnectionError: could not reach http://127.0.0.1:1; "
+        "the request was not sent\n"
+    )
 
 
 def test_missing_extra_is_reported_as_an_operation_error(

@@ -5,14 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    CredentialRetrievalError,
+    EndpointConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+    SSLError,
+)
 
 from dynamorm_py import errors
-from dynamorm_py.aws_errors import map_client_error
+from dynamorm_py.aws_errors import map_botocore_error, map_client_error
 from dynamorm_py.errors import (
     AwsError,
     BatchRetryExceededError,
     ConditionFailedError,
+    CredentialsError,
     DynamormPyError,
     EncryptionNotConfiguredError,
     ModelDefinitionError,
@@ -20,6 +36,7 @@ from dynamorm_py.errors import (
     SecurityValidationError,
     TableNotFoundError,
     TransactionCanceledError,
+    TransportError,
     UnsupportedTypeError,
     ValidationError,
 )
@@ -50,6 +67,8 @@ def client_error(code: str | None, message: str = "the AWS message") -> ClientEr
         (TransactionCanceledError(message="x", reason_codes=()), "ErrTransactionFailed"),
         (EncryptionNotConfiguredError("x"), "ErrEncryptionNotConfigured"),
         (AwsError(code="ThrottlingException", message="slow down"), "ThrottlingException"),
+        (TransportError("x", reason="ReadTimeoutError", may_have_applied=True), "ErrTransport"),
+        (CredentialsError("x", reason="NoCredentialsError"), "ErrCredentials"),
     ],
 )
 def test_every_error_is_a_dynamorm_error_with_its_stable_code(error: DynamormPyError, code: str) -> None:
@@ -217,3 +236,128 @@ def test_mapped_errors_do_not_leak_values_from_the_aws_message_of_a_condition_fa
 
     assert SECRET not in str(error)
     assert SECRET not in repr(error)
+
+
+# --- a response that is not an AWS error -------------------------------------------------------------------
+
+HTML_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head><body>"
+    + "<p>backend exploded</p>" * 200
+    + f"<pre>{SECRET}</pre></body></html>"
+)
+
+
+def html_client_error(status: int) -> ClientError:
+    """What botocore's JSON parser builds for a non-JSON error body: the status as Code, the body as
+    Message."""
+    response: Any = {
+        "Error": {"Code": str(status), "Message": HTML_PAGE},
+        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {"content-type": "text/html"}},
+    }
+    return ClientError(response, "GetItem")
+
+
+@pytest.mark.parametrize(
+    ("status", "phrase"), [(500, "Internal Server Error"), (502, "Bad Gateway"), (503, "Service Unavailable")]
+)
+def test_a_5xx_html_page_becomes_a_short_message_with_the_status(status: int, phrase: str) -> None:
+    error = map_client_error(html_client_error(status), operation="get", table="users")
+
+    assert isinstance(error, AwsError)
+    assert (error.code, error.operation, error.table) == (str(status), "get", "users")
+    assert (
+        error.message
+        == f"HTTP {status} {phrase} without an AWS error in the response (response body not shown)"
+    )
+    assert "<" not in str(error) and SECRET not in str(error) and SECRET not in repr(error)
+
+
+def test_an_html_message_under_an_aws_code_is_not_shown_either() -> None:
+    response: Any = {"Error": {"Code": "InternalServerError", "Message": HTML_PAGE}}
+
+    error = map_client_error(ClientError(response, "PutItem"))
+
+    assert error.message == "a response without an AWS error (response body not shown)"  # type: ignore[attr-defined]
+    assert SECRET not in str(error)
+
+
+# --- map_botocore_error: no answer from AWS ----------------------------------------------------------------
+
+URL = "https://dynamodb.us-east-1.amazonaws.com/"
+
+
+@pytest.mark.parametrize(
+    ("failure", "may_have_applied"),
+    [
+        (EndpointConnectionError(endpoint_url=URL, error="refused"), False),
+        (ConnectTimeoutError(endpoint_url=URL, error="timed out"), False),
+        (NoRegionError(), False),
+        (ReadTimeoutError(endpoint_url=URL, error="timed out"), True),
+        (ConnectionClosedError(endpoint_url=URL, error="reset by peer"), True),
+        (ResponseStreamingError(error="reset by peer"), True),
+        (HTTPClientError(error="something"), True),
+        (SSLError(endpoint_url=URL, error="bad record mac"), True),
+        (BotoCoreError(), True),
+    ],
+)
+def test_transport_failures_map_to_transport_error_recording_whether_the_request_may_have_applied(
+    failure: BotoCoreError, may_have_applied: bool
+) -> None:
+    error = map_botocore_error(failure, operation="put", table="users")
+
+    assert type(error) is TransportError
+    assert isinstance(error, AwsError)
+    assert (error.code, error.operation, error.table, error.aws_code) == (
+        "ErrTransport",
+        "put",
+        "users",
+        None,
+    )
+    assert error.may_have_applied is may_have_applied
+    assert error.reason == type(failure).__name__
+    assert str(error).startswith(f"ErrTransport: {type(failure).__name__}: ")
+
+
+def test_a_transport_message_names_the_endpoint_and_what_happened_to_the_request() -> None:
+    refused = map_botocore_error(EndpointConnectionError(endpoint_url=URL, error="refused"))
+    timed_out = map_botocore_error(ReadTimeoutError(endpoint_url=URL, error="timed out"))
+
+    assert refused.message == f"EndpointConnectionError: could not reach {URL}; the request was not sent"
+    assert timed_out.message == (
+        f"ReadTimeoutError: no valid response from {URL}; the request may have been applied"
+    )
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        NoCredentialsError(),
+        PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY"),
+        CredentialRetrievalError(provider="process", error_msg=f"printed {SECRET}"),
+    ],
+)
+def test_credential_failures_map_to_credentials_error(failure: BotoCoreError) -> None:
+    error = map_botocore_error(failure, operation="get", table="users")
+
+    assert type(error) is CredentialsError
+    assert not isinstance(error, TransportError)
+    assert isinstance(error, AwsError)
+    assert (error.code, error.operation, error.table, error.aws_code) == (
+        "ErrCredentials",
+        "get",
+        "users",
+        None,
+    )
+    assert error.may_have_applied is False
+    assert error.reason == type(failure).__name__
+    assert SECRET not in str(error)
+
+
+def test_a_botocore_parameter_report_becomes_a_validation_error_without_the_values() -> None:
+    report = f"Invalid type for parameter Key.pk.S, value: {SECRET}, type: <class 'int'>"
+
+    error = map_botocore_error(ParamValidationError(report=report), operation="get", table="users")
+
+    assert type(error) is ValidationError
+    assert (error.code, error.operation, error.table) == ("ErrAwsValidation", "get", "users")
+    assert SECRET not in str(error) and SECRET not in repr(error)

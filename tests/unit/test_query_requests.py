@@ -1314,6 +1314,23 @@ def test_bad_input_raises_a_typed_error_before_any_request(call: BadCall, code: 
     assert client.calls == []
 
 
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda t: t.scan_all_segments(total_segments=0), "total_segments"),
+        (lambda t: t.scan_all_segments(total_segments=wrong("2")), "total_segments"),
+        (lambda t: t.scan_with_retry(initial_delay_seconds=-1, sleep=None), "initial_delay_seconds"),
+        (lambda t: t.query_with_retry("c1", max_delay_seconds=float("inf"), sleep=None), "max_delay_seconds"),
+        (lambda t: t.query_with_retry("c1", backoff_factor=-2.0, sleep=None), "backoff_factor"),
+    ],
+    ids=["segments zero total", "segments total text", "initial delay", "max delay", "backoff factor"],
+)
+def test_an_argument_error_names_the_argument_passed(call: BadCall, argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        call(orders_table())
+    assert info.value.message.startswith(f"{argument} must be ")
+
+
 def test_sort_condition_on_a_table_without_sort_key_fails_before_any_request() -> None:
     client = RecordingClient()
     with pytest.raises(ValidationError) as info:
