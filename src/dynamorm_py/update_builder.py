@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from ._context import TableContext
 from ._core import Op, PreparedRequest, aws_call
-from ._crud import add_expression_maps
+from ._crud import add_expression_maps, guard_update, send_update, update_effects
 from .codec import AV, FieldCodec, encode_set_field, format_timestamp
 from .errors import (
     ERR_AWS_VALIDATION,
@@ -43,6 +43,31 @@ R = TypeVar("R")
 
 _OPERATION = "update_builder"
 _RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+_PARTIAL_RETURN_VALUES = ("UPDATED_OLD", "UPDATED_NEW")
+
+
+def _check_partial_return(ctx: TableContext[Any], params: Mapping[str, Any]) -> None:
+    """UPDATED_OLD/UPDATED_NEW return only the updated attributes; refuse, before anything is written,
+    when those and the key cannot build an instance (a field without default that the update leaves alone)."""
+    if params["ReturnValues"] not in _PARTIAL_RETURN_VALUES:
+        return
+    written, _ = update_effects(params)
+    codec = ctx.codec
+    missing = [
+        f
+        for f in codec.fields
+        if not f.has_default and f is not codec.pk and f is not codec.sk and f.attribute_name not in written
+    ]
+    if missing:
+        raise ValidationError(
+            f"return_values({params['ReturnValues']!r}) returns only the updated attributes, which cannot "
+            f"build a {codec.model_type.__name__} without {missing[0].python_name!r} (no default): ask for "
+            "'ALL_NEW' or 'NONE'",
+            code=ERR_INVALID_OPERATOR,
+            field=missing[0].attribute_name,
+        )
+
+
 # How many times a write whose ADD/DELETE met a stored NULL set is rewritten and sent again before the
 # last error is raised (each round also reads the item once). More rounds only help under heavy contention
 # on the same item, where another writer keeps changing the set between our read and our write.
@@ -64,6 +89,7 @@ class _BuilderState:
     condition_values: int = 0
     expected_version: int | None = None
     skip_version_check: bool = False
+    upsert: bool = False
     return_values: str = "NONE"
 
 
@@ -384,6 +410,16 @@ class UpdateBuilder(Generic[T]):
         return self
 
     @_step
+    def upsert(self) -> UpdateBuilder[T]:
+        """Let the update create a missing item even when that item would lack fields without default.
+
+        Without it, such an update carries ``attribute_exists(<pk>)`` and a missing item is
+        ``NotFoundError`` with nothing written: an item the model cannot read is never created by accident.
+        """
+        self._state.upsert = True
+        return self
+
+    @_step
     def return_values(self, option: str) -> UpdateBuilder[T]:
         if option not in _RETURN_VALUES:
             raise ValidationError(
@@ -528,11 +564,14 @@ class UpdateBuilder(Generic[T]):
         rewrites = 0
         while True:
             params = self._render(ctx, prepared, null_sets)
+            if "ExpressionAttributeNames" in params:  # the guard adds a name: keep the prepared map intact
+                params["ExpressionAttributeNames"] = dict(params["ExpressionAttributeNames"])
+            guarded = guard_update(ctx, params, upsert=self._state.upsert)
+            if rewrites == 0:
+                _check_partial_return(ctx, params)
             failure: DynamormPyError
             try:
-                response = yield from aws_call(
-                    "dynamodb", "update_item", params, op_name="update_builder", table=ctx.table_name
-                )
+                response = yield from send_update(ctx, params, guarded=guarded, op_name="update_builder")
                 break
             except ValidationError as exc:
                 # A set stored as NULL makes ADD/DELETE a type error; anything else is the caller's.
@@ -556,6 +595,13 @@ class UpdateBuilder(Generic[T]):
         attributes = response.get("Attributes")
         if not attributes:
             return None
+        if params["ReturnValues"] in _PARTIAL_RETURN_VALUES:
+            # Only the updated attributes came back: an instance holding the key and those, marked as a
+            # partial read so that it cannot be written back whole over the real item.
+            partial: T = yield from ctx.read_item(
+                {**params["Key"], **attributes}, operation="update_builder", partial=True
+            )
+            return partial
         result: T = yield from ctx.read_item(attributes, operation="update_builder")
         return result
 

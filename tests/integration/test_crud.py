@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from dynamorm_py.errors import (
     ERR_CONDITION_FAILED,
     ERR_INVALID_MODEL,
+    ERR_INVALID_OPERATOR,
     ERR_ITEM_NOT_FOUND,
     ERR_PARTIAL_ITEM,
     ERR_TABLE_NOT_FOUND,
@@ -821,6 +822,38 @@ def test_a_guarded_update_writes_nothing_on_a_missing_item_and_tells_it_from_a_f
     updated = members.update_item(Member(id="m1", name="ignored", bio="new"), fields=["bio"])
 
     assert updated == Member(id="m1", name="Ann", bio="new")
+
+
+def test_a_builder_update_of_a_missing_item_writes_nothing_unless_it_may_upsert(
+    members: Table[Member], dynamorm_local: Server
+) -> None:
+    with pytest.raises(NotFoundError) as info:
+        members.update_builder("m1").set("bio", "hello").execute()
+    assert (info.value.code, info.value.operation) == (ERR_ITEM_NOT_FOUND, "update_builder")
+    assert raw_item(dynamorm_local, "members_member", {"id": {"S": "m1"}}) is None
+
+    assert members.update_builder("m1").set("bio", "hello").upsert().execute() is None
+    assert raw_item(dynamorm_local, "members_member", {"id": {"S": "m1"}}) == {
+        "id": {"S": "m1"},
+        "bio": {"S": "hello"},
+    }
+
+
+def test_a_builder_returning_updated_attributes_returns_a_partial_instance_or_refuses_before_writing(
+    members: Table[Member], dynamorm_local: Server
+) -> None:
+    members.put(Member(id="m1", name="Ann", bio="old", score=3))
+    with pytest.raises(ValidationError) as info:
+        members.update_builder("m1").set("bio", "new").return_values("UPDATED_NEW").execute()
+    assert info.value.code == ERR_INVALID_OPERATOR
+    assert members.get("m1").bio == "old"  # refused before anything was written
+
+    returned = members.update_builder("m1").set("name", "Bo").return_values("UPDATED_OLD").execute()
+    assert returned == Member(id="m1", name="Ann")  # the old value of what changed, defaults elsewhere
+    with pytest.raises(ValidationError) as partial:
+        members.put(returned)  # writing it back whole would wipe bio and score
+    assert partial.value.code == ERR_PARTIAL_ITEM
+    assert members.get("m1") == Member(id="m1", name="Bo", bio="old", score=3)
 
 
 def test_a_guarded_transaction_update_of_a_missing_item_cancels_and_writes_nothing(
