@@ -37,6 +37,8 @@ def _error_fields(err: ClientError) -> tuple[str, str]:
         # botocore names an error by its HTTP status when the body carried no AWS error type (an HTML page
         # from a proxy or load balancer) and puts that whole body in Message: never show it.
         message = _status_message(err, int(code) if code.isdigit() else 0)
+        if code.isdigit():
+            code = f"HTTP{code}"  # a code that says where it came from, not a bare number
     return code, message
 
 

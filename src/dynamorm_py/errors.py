@@ -17,7 +17,7 @@
         ├── EncryptionNotConfiguredError        ErrEncryptionNotConfigured
         └── AwsError                            .code = the AWS error code
             ├── TransportError                  ErrTransport
-            └── CredentialsError                ErrCredentials
+            └── CredentialsError                ErrNoCredentials
 
 ``ValidationError`` carries one of: ErrInvalidModel, ErrMissingPrimaryKey, ErrInvalidOperator,
 ErrEncryptedFieldNotQueryable, ErrInvalidEncryptedEnvelope, ErrIndexNotFound, ErrInvalidValue,
@@ -82,7 +82,7 @@ ERR_RETRY_EXHAUSTED = "ErrRetryExhausted"
 ERR_TIMEOUT = "ErrTimeout"
 ERR_PARTIAL_ITEM = "ErrPartialItem"
 ERR_TRANSPORT = "ErrTransport"
-ERR_CREDENTIALS = "ErrCredentials"
+ERR_NO_CREDENTIALS = "ErrNoCredentials"
 
 
 @dataclass(frozen=True)
@@ -338,7 +338,7 @@ class CredentialsError(AwsError):
     The botocore exception is ``__cause__`` and its class name is ``reason``.
     """
 
-    default_code = ERR_CREDENTIALS
+    default_code = ERR_NO_CREDENTIALS
     may_have_applied = False
 
     def __init__(

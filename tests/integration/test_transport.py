@@ -237,7 +237,7 @@ def test_missing_credentials_are_a_credentials_error(refusing_endpoint: str) -> 
         table.get("ann", 1)
 
     error = caught.value
-    assert (error.code, error.operation, error.table) == ("ErrCredentials", "get", "notes")
+    assert (error.code, error.operation, error.table) == ("ErrNoCredentials", "get", "notes")
     assert isinstance(error.__cause__, NoCredentialsError)
 
 
@@ -298,7 +298,7 @@ def test_a_500_html_page_becomes_a_short_message_with_the_status(html_error_endp
         notes_table(html_error_endpoint).get("ann", 1)
 
     error = caught.value
-    assert (error.code, error.operation, error.table) == ("500", "get", "notes")
+    assert (error.code, error.operation, error.table) == ("HTTP500", "get", "notes")
     assert error.message == (
         "HTTP 500 Internal Server Error without an AWS error in the response (response body not shown)"
     )

@@ -68,7 +68,7 @@ def client_error(code: str | None, message: str = "the AWS message") -> ClientEr
         (EncryptionNotConfiguredError("x"), "ErrEncryptionNotConfigured"),
         (AwsError(code="ThrottlingException", message="slow down"), "ThrottlingException"),
         (TransportError("x", reason="ReadTimeoutError", may_have_applied=True), "ErrTransport"),
-        (CredentialsError("x", reason="NoCredentialsError"), "ErrCredentials"),
+        (CredentialsError("x", reason="NoCredentialsError"), "ErrNoCredentials"),
     ],
 )
 def test_every_error_is_a_dynamorm_error_with_its_stable_code(error: DynamormPyError, code: str) -> None:
@@ -264,7 +264,7 @@ def test_a_5xx_html_page_becomes_a_short_message_with_the_status(status: int, ph
     error = map_client_error(html_client_error(status), operation="get", table="users")
 
     assert isinstance(error, AwsError)
-    assert (error.code, error.operation, error.table) == (str(status), "get", "users")
+    assert (error.code, error.operation, error.table) == (f"HTTP{status}", "get", "users")
     assert (
         error.message
         == f"HTTP {status} {phrase} without an AWS error in the response (response body not shown)"
@@ -343,7 +343,7 @@ def test_credential_failures_map_to_credentials_error(failure: BotoCoreError) ->
     assert not isinstance(error, TransportError)
     assert isinstance(error, AwsError)
     assert (error.code, error.operation, error.table, error.aws_code) == (
-        "ErrCredentials",
+        "ErrNoCredentials",
         "get",
         "users",
         None,
