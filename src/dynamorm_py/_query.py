@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from ._context import TableContext
 from ._core import Op, Sleep, aws_call
-from .codec import AV, FieldCodec, ModelCodec
+from .codec import AV, FieldCodec, ModelCodec, check_key_av
 from .cursor import issue_cursor, resolve_cursor, validate_cursor_for_request
 from .errors import (
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
@@ -25,7 +25,7 @@ from .errors import (
     ERR_RETRY_EXHAUSTED,
     ValidationError,
 )
-from .expressions import ExpressionParts, build_filter, build_projection
+from .expressions import ExpressionParts, build_filter, build_projection, encode_operand
 from .model import IndexDefinition
 from .optimizer import IndexType, QueryShape, ScanShape
 from .query import FilterCondition, FilterExpression, FilterGroup, Page, SortKeyCondition
@@ -209,9 +209,12 @@ def _key_condition(
         values[":sk1"] = _key_value(codec, schema.sort, operands[0])
         values[":sk2"] = _key_value(codec, schema.sort, operands[1])
         return "#pk = :pk AND #sk BETWEEN :sk1 AND :sk2", names, values
-    values[":sk"] = _key_value(codec, schema.sort, operands[0])
     if op == "BEGINS_WITH":
+        # A prefix rather than a key value: a str (or bytes), also on a datetime sort key.
+        values[":sk"] = encode_operand(codec, schema.sort, op, operands[0])
+        check_key_av(values[":sk"], schema.sort.attribute_name)  # an empty prefix, as an empty key
         return "#pk = :pk AND begins_with(#sk, :sk)", names, values
+    values[":sk"] = _key_value(codec, schema.sort, operands[0])
     return f"#pk = :pk AND #sk {op} :sk", names, values
 
 

@@ -192,7 +192,7 @@ def test_query_request_members_follow_the_documented_order() -> None:
         orders_table()
         .explain.query(
             "c1",
-            sort=SortKeyCondition.gt("a"),
+            sort=SortKeyCondition.gt(5),
             index_name="lsi-total",
             limit=5,
             cursor=encode_cursor({"customer": {"S": "c1"}, "SK": {"S": "a"}}),
