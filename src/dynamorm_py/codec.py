@@ -820,6 +820,9 @@ def _type_name(tp: Any) -> str:
     """How an annotation reads in an error message (``int``, ``list[int]``, ``Inner``)."""
     if isinstance(tp, type) and not typing.get_args(tp):
         return tp.__name__
+    members = union_members(tp)
+    if members:
+        return " | ".join("None" if m is type(None) else _type_name(m) for m in members)
     return repr(tp).replace("typing.", "").replace("collections.abc.", "")
 
 

@@ -180,14 +180,16 @@ def encode_operand(codec: ModelCodec, f: FieldCodec, op: str, value: Any) -> AV:
     Comparisons, ``BETWEEN`` and ``IN`` compare with the field's own value, so the operand is a value of the
     field's annotation. ``begins_with`` takes a prefix: a ``str`` (or bytes, on a binary field).
     ``contains`` on a set or list field takes one element (a whole set on a set field is kept as the field's
-    value); on any other field it takes a substring (or a byte string on a binary field).
+    value); on a string or binary field, a substring (or byte string); on a field of no known kind, anything.
     """
     if op == "CONTAINS" and f.definition.set and isinstance(value, (set, frozenset)):
         return codec.encode_field_value(f, value)
     if op == "CONTAINS" and f.element_encode is not None:
         return codec.encode_field_value(f, value, f.element_encode)
-    if op in ("BEGINS_WITH", "CONTAINS"):
+    if op == "BEGINS_WITH" or (op == "CONTAINS" and f.text_kind is not None):
         return codec.encode_field_value(f, value, _text_operand(op, f.text_kind, f.attribute_name))
+    if op == "CONTAINS":
+        return encode_value(value)  # a field of no known kind (Any, a converter's): any operand
     return codec.encode_field_value(f, value)
 
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from dynamorm_py import codec
 from dynamorm_py._annotations import is_set_annotation, unwrap_optional
 from dynamorm_py.codec import (
+    AV,
     MAX_ITEM_BYTES,
     EncodedItem,
     build_decoder,
@@ -1597,3 +1598,325 @@ def test_a_model_with_str_subclass_names_keeps_the_per_field_loop() -> None:
     assert encoded == codec._encode_item_reference(model_type(pk="a", n=2))
     assert [type(name) for name in encoded.item] == [Name, str]
     assert codec.decode_item(encoded.item) == model_type(pk="a", n=2)
+
+
+# --- values must match their annotations (api.md §4.1) ----------------------------------------------------
+
+
+class _Level(IntEnum):
+    LOW = 1
+    HIGH = 3
+
+
+class _Shade(str, Enum):  # noqa: UP042 - the str mixin is one of the spellings under test
+    DARK = "dark"
+    LIGHT = "light"
+
+
+@dataclass
+class _Part:
+    name: str
+    qty: int = 0
+    shade: _Shade | None = None
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value", "expected"),
+    [
+        (int, "five", "int"),
+        (int, True, "int"),
+        (int, 2.5, "int"),
+        (int, Decimal("2"), "int"),
+        (str, 5, "str"),
+        (str, b"x", "str"),
+        (bool, 1, "bool"),
+        (Decimal, 2.5, "Decimal"),
+        (Decimal, True, "Decimal"),
+        (float, "1.5", "float"),
+        (float, False, "float"),
+        (bytes, "x", "bytes"),
+        (datetime, "2026-01-01T00:00:00Z", "datetime"),
+        (datetime, date(2026, 1, 1), "datetime"),
+        (int | None, "x", "int"),
+        (list[int], ["a"], "int"),
+        (list[int], [1, None], "int"),
+        (list[int], "12", "list[int]"),
+        (list[int], {1, 2}, "list[int]"),
+        (tuple[int, ...], (1, "x"), "int"),
+        (tuple[int, str], (1, 2), "str"),
+        (tuple[int, str], (1, "a", "b"), "tuple[int, str]"),
+        (dict[str, int], {"a": "x"}, "int"),
+        (dict[str, int], ["a"], "dict[str, int]"),
+        (dict[str, Any], [1], "dict[str, Any]"),
+        (list[set[str]], [{1}], "str"),
+        (_Part, {"name": "x"}, "_Part"),
+        (_Part, _Part(name="x", qty="many"), "int"),  # type: ignore[arg-type]
+        (_Part, _Part(name=None), "str"),  # type: ignore[arg-type]
+        (list[_Part], [_Part(name="x", shade="dim")], "_Shade"),  # type: ignore[arg-type]
+        (_Shade, "dim", "_Shade"),
+        (_Shade, 1, "_Shade"),
+        (_Level, 2, "_Level"),
+        (_Level, True, "_Level"),
+        (_Level, "1", "_Level"),
+        (int | str, 1.5, "int | str"),
+    ],
+)
+def test_a_value_not_matching_its_annotation_is_an_invalid_value_naming_field_and_type(
+    annotation: Any, value: Any, expected: str
+) -> None:
+    model = _value_model(annotation)
+    for encode in (model.codec.encode_item, model.codec._encode_item_reference):
+        error = _raises(ERR_INVALID_VALUE, lambda: encode(model.model_type(pk="k", value=value)))  # noqa: B023
+        assert error.field == "value"
+        assert expected in str(error)
+        assert "must be" in str(error)
+    if isinstance(value, str):
+        assert value not in str(error)
+    error = _raises(
+        ERR_INVALID_VALUE, lambda: model.codec.encode_field_value(model.codec.by_name["value"], value)
+    )
+    assert error.field == "value"
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value", "stored"),
+    [
+        (float, 3, {"N": "3"}),
+        (float, Decimal("1.50"), {"N": "1.50"}),
+        (Decimal, 7, {"N": "7"}),
+        (int | None, None, None),
+        (list[int | None], [1, None], {"L": [{"N": "1"}, {"NULL": True}]}),
+        (bytes, bytearray(b"ab"), {"B": b"ab"}),
+        (bytes, memoryview(b"ab"), {"B": b"ab"}),
+        (bytes, Binary(b"ab"), {"B": b"ab"}),
+        (datetime, datetime(2026, 1, 1, tzinfo=PLUS_2), {"S": "2025-12-31T22:00:00.000000000Z"}),
+        (tuple[int, str], [1, "a"], {"L": [{"N": "1"}, {"S": "a"}]}),
+        (int | str, "a", {"S": "a"}),
+        (int | str, 2, {"N": "2"}),
+        (Any, object.__new__(_Part), None),
+        (dict[str, Any], {"k": {1, 2}}, {"M": {"k": {"NS": ["1", "2"]}}}),
+        (list[Any], [True, "x"], {"L": [{"BOOL": True}, {"S": "x"}]}),
+    ],
+)
+def test_values_the_annotation_accepts_are_stored(annotation: Any, value: Any, stored: Any) -> None:
+    if stored is None and value is not None:
+        return  # (a placeholder row for Any: see test_any_fields_stay_free)
+    assert _stored(_value_model(annotation), value) == stored
+
+
+def test_any_and_unannotated_fields_stay_free() -> None:
+    model = _value_model(Any)
+    for value, stored in (
+        (True, {"BOOL": True}),
+        ("x", {"S": "x"}),
+        ([1, "a"], {"L": [{"N": "1"}, {"S": "a"}]}),
+    ):
+        assert _stored(model, value) == stored
+
+
+def test_a_set_field_checks_its_elements_and_any_iterable_is_still_accepted() -> None:
+    model = _value_model(set[int])
+    assert _stored(model, [3, 1, 3]) == {"NS": ["1", "3"]}
+    assert _stored(model, set()) == {"NULL": True}
+    error = _raises(ERR_INVALID_VALUE, lambda: _stored(model, {1, "secret"}))
+    assert "element must be int" in str(error)
+    assert "secret" not in str(error)
+    _raises(ERR_INVALID_VALUE, lambda: _stored(model, {True}))
+    assert _stored(_value_model(set[float]), {1, Decimal("2.5")}) == {"NS": ["1", "2.5"]}
+    _raises(ERR_INVALID_VALUE, lambda: _stored(_value_model(frozenset[bytes]), {"x"}))
+    assert _stored(_value_model(list[str], set_=True), ("b", "a")) == {"SS": ["a", "b"]}
+    _raises(ERR_INVALID_VALUE, lambda: _stored(_value_model(list[str], set_=True), [1]))
+
+
+def test_ttl_fields_take_an_int_or_a_datetime_only() -> None:
+    codec = ModelDefinition.from_dataclass(IntTtl).codec
+    error = _raises(ERR_INVALID_VALUE, lambda: codec.encode_item(IntTtl(pk="a", ttl="soon")))  # type: ignore[arg-type]
+    assert error.field == "ttl"
+    _raises(ERR_INVALID_VALUE, lambda: codec.encode_item(IntTtl(pk="a", ttl=True)))
+    assert codec.encode_item(IntTtl(pk="a", ttl=5)).item["ttl"] == {"N": "5"}
+
+
+def test_a_converters_output_is_not_checked_against_the_annotation() -> None:
+    encoded = RECORD.codec.encode_item(Record(pk="a", sk=1, cents=Decimal("1.5"), shout="x"))
+    assert encoded.item["centsAmount"] == {"N": "150"}
+
+
+def test_json_fields_stay_free() -> None:
+    assert _stored(_value_model(int, json=True), {"a": [1, None]}) == {"S": '{"a":[1,null]}'}
+
+
+def test_a_wrong_key_value_type_is_rejected() -> None:
+    error = _raises(ERR_INVALID_VALUE, lambda: RECORD.codec.encode_key("a", "1"))
+    assert error.field == "SK"
+    _raises(ERR_INVALID_VALUE, lambda: RECORD.codec.encode_key(5, 1))
+
+
+# --- enums ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value", "stored", "read"),
+    [
+        (_Shade, _Shade.DARK, {"S": "dark"}, _Shade.DARK),
+        (_Shade, "light", {"S": "light"}, _Shade.LIGHT),
+        (_Level, _Level.HIGH, {"N": "3"}, _Level.HIGH),
+        (_Level, 1, {"N": "1"}, _Level.LOW),
+        (_Shade | None, _Shade.DARK, {"S": "dark"}, _Shade.DARK),
+        (list[_Level], [_Level.LOW, 3], {"L": [{"N": "1"}, {"N": "3"}]}, [_Level.LOW, _Level.HIGH]),
+        (dict[str, _Shade], {"a": _Shade.DARK}, {"M": {"a": {"S": "dark"}}}, {"a": _Shade.DARK}),
+        (set[_Shade], {_Shade.DARK, "light"}, {"SS": ["dark", "light"]}, {_Shade.DARK, _Shade.LIGHT}),
+        (frozenset[_Level], frozenset({_Level.HIGH}), {"NS": ["3"]}, frozenset({_Level.HIGH})),
+        (
+            _Part,
+            _Part(name="p", shade=_Shade.LIGHT),
+            {"M": {"name": {"S": "p"}, "qty": {"N": "0"}, "shade": {"S": "light"}}},
+            _Part(name="p", shade=_Shade.LIGHT),
+        ),
+    ],
+)
+def test_str_and_int_enums_store_their_value_and_read_back_as_the_member(
+    annotation: Any, value: Any, stored: Any, read: Any
+) -> None:
+    model = _value_model(annotation)
+    assert _stored(model, value) == stored
+    decoded = model.codec.decode_item({"pk": {"S": "k"}, "value": stored}).value
+    assert decoded == read
+    assert type(decoded) is type(read)
+    if isinstance(read, list):
+        assert all(type(v) is _Level for v in decoded)
+    if isinstance(read, _Part):
+        assert type(decoded.shade) is _Shade
+
+
+def test_str_enum_and_int_enum_subclasses_of_the_standard_library_are_supported() -> None:
+    from enum import IntFlag, StrEnum
+
+    class Mode(StrEnum):
+        FAST = "fast"
+
+    class Perm(IntFlag):
+        R = 4
+        W = 2
+
+    assert _roundtrip(_value_model(Mode), Mode.FAST) is Mode.FAST
+    assert _stored(_value_model(Perm), Perm.R | Perm.W) == {"N": "6"}
+    assert _roundtrip(_value_model(Perm), Perm.R | Perm.W) == Perm.R | Perm.W
+
+
+def test_enum_keys_derive_their_key_type_from_the_enum() -> None:
+    model_type = dataclasses.make_dataclass(
+        "EnumKeys",
+        [("pk", _Level, dynamorm_field(roles=["pk"])), ("sk", _Shade, dynamorm_field(roles=["sk"]))],
+    )
+    model = ModelDefinition.from_dataclass(model_type)
+    assert (model.attribute_type("pk"), model.attribute_type("sk")) == ("N", "S")
+    assert model.codec.encode_key(_Level.LOW, "dark") == {"pk": {"N": "1"}, "sk": {"S": "dark"}}
+
+
+@pytest.mark.parametrize(
+    ("annotation", "stored"),
+    [
+        (_Shade, {"S": "secret-shade"}),
+        (_Level, {"N": "2"}),
+        (_Level, {"S": "1"}),
+        (list[_Shade], {"L": [{"S": "x"}]}),
+    ],
+)
+def test_a_stored_value_no_member_has_is_an_invalid_value_naming_the_field(
+    annotation: Any, stored: AV
+) -> None:
+    model = _value_model(annotation)
+    for decode in (model.codec.decode_item, model.codec._decode_item_reference):
+        error = _raises(ERR_INVALID_VALUE, lambda: decode({"pk": {"S": "k"}, "value": stored}))  # noqa: B023
+        assert error.field == "value"
+        assert "secret" not in str(error)
+    assert model.codec.decode_item({"pk": {"S": "k"}, "value": {"NULL": True}}).value is None
+
+
+@pytest.mark.parametrize("annotation", [_Color, _Color | None, list[_Color], set[_Color], dict[str, _Color]])
+def test_a_plain_enum_annotation_is_an_unsupported_type_when_the_model_is_defined(annotation: Any) -> None:
+    error = _raises(ERR_UNSUPPORTED_TYPE, lambda: _value_model(annotation), error=UnsupportedTypeError)
+    assert "_Color" in str(error)
+    assert "converter" in str(error)
+
+
+def test_a_plain_enum_with_a_converter_or_json_is_fine() -> None:
+    class ByName:
+        def to_dynamodb(self, value: Any) -> Any:
+            return value.name
+
+        def from_dynamodb(self, value: Any) -> Any:
+            return _Color[value]
+
+    model = _value_model(_Color, converter=ByName())
+    assert _stored(model, _Color.RED) == {"S": "RED"}
+    assert _roundtrip(model, _Color.RED) is _Color.RED
+
+
+# --- converter failures ----------------------------------------------------------------------------------
+
+
+class _Exploding:
+    def to_dynamodb(self, value: Any) -> Any:
+        raise KeyError(f"no rate for {value}")
+
+    def from_dynamodb(self, value: Any) -> Any:
+        raise ValueError(f"cannot parse {value}")
+
+
+def test_a_converter_exception_becomes_an_invalid_value_naming_the_field_with_the_cause() -> None:
+    model = _value_model(str, converter=_Exploding(), name="money")
+    for encode in (model.codec.encode_item, model.codec._encode_item_reference):
+        error = _raises(ERR_INVALID_VALUE, lambda: encode(model.model_type(pk="k", value="secret-42")))  # noqa: B023
+        assert error.field == "money"
+        assert isinstance(error.__cause__, KeyError)
+        assert "secret-42" not in str(error)
+        assert "to_dynamodb" in str(error)
+    for decode in (model.codec.decode_item, model.codec._decode_item_reference):
+        error = _raises(ERR_INVALID_VALUE, lambda: decode({"pk": {"S": "k"}, "money": {"S": "secret-43"}}))  # noqa: B023
+        assert error.field == "money"
+        assert isinstance(error.__cause__, ValueError)
+        assert "secret-43" not in str(error)
+    json_model = _value_model(str, converter=_Exploding(), json=True)
+    error = _raises(
+        ERR_INVALID_VALUE, lambda: json_model.codec.decode_item({"pk": {"S": "k"}, "value": {"S": "1"}})
+    )
+    assert isinstance(error.__cause__, ValueError)
+
+
+# --- a top-level None is not written (WF §5.2, decision 29) ----------------------------------------------
+
+
+@dataclass
+class _Sparse:
+    pk: str = dynamorm_field(roles=["pk"])
+    text: str | None = None
+    number: int | None = None
+    ratio: float | None = None
+    price: Decimal | None = None
+    flag: bool | None = None
+    blob: bytes | None = None
+    when: datetime | None = None
+    items: list[int] | None = None
+    mapping: dict[str, Any] | None = None
+    part: _Part | None = None
+    tags: set[str] | None = None
+    doc: Any = dynamorm_field(json=True, default=None)
+    converted: Decimal | None = dynamorm_field(converter=CENTS, default=None)
+    shade: _Shade | None = None
+    nested: list[int | None] = dataclasses.field(default_factory=lambda: [None])
+    index_key: str | None = dynamorm_field(roles=["index_pk:by-key"], default=None)
+
+
+def test_top_level_none_is_not_written_except_json_and_set_fields() -> None:
+    codec = ModelDefinition.from_dataclass(_Sparse).codec
+    for encode in (codec.encode_item, codec._encode_item_reference):
+        assert encode(_Sparse(pk="a")).item == {
+            "pk": {"S": "a"},
+            "tags": {"NULL": True},
+            "doc": {"NULL": True},
+            "nested": {"L": [{"NULL": True}]},
+        }
+    assert codec.decode_item({"pk": {"S": "a"}, "text": {"NULL": True}, "number": {"NULL": True}}) == _Sparse(
+        pk="a"
+    )
