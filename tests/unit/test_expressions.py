@@ -459,28 +459,25 @@ def test_an_attribute_value_shaped_caller_value_compared_with_a_non_map_is_rejec
     ("expression", "names"),
     [("#p = :v", {"#p": "prefs"}), ("prefs = :v", None), ("#p.#k = :v", {"#p": "prefs", "#k": "S"})],
 )
-def test_an_attribute_value_shaped_dict_compared_with_a_map_field_is_a_plain_map(
+def test_an_attribute_value_shaped_dict_is_a_plain_map_only_where_a_map_may_be_compared(
     expression: str, names: dict[str, str] | None
 ) -> None:
     _, parts = build_condition(
         PROFILES.codec,
         condition_expression=expression,
         expression_attribute_names=names,
-        expression_attribute_values={":v": {"S": "x"}},
+        expression_attribute_values={":v": {"S": "x"}, ":w": {"S": "x", "N": "1"}},
     )
 
     assert parts.values[":v"] == {"M": {"S": {"S": "x"}}}
-
-
-def test_plain_dicts_that_are_not_attribute_value_shaped_are_encoded_as_maps() -> None:
-    _, parts = build_condition(
-        NOTES.codec,
-        condition_expression="#t = :a AND #t = :b",
-        expression_attribute_names={"#t": "title"},
-        expression_attribute_values={":a": {"S": "x", "N": "1"}, ":b": {"s": "x"}},
-    )
-
-    assert parts.values == {":a": {"M": {"S": {"S": "x"}, "N": {"S": "1"}}}, ":b": {"M": {"s": {"S": "x"}}}}
+    assert parts.values[":w"] == {"M": {"S": {"S": "x"}, "N": {"S": "1"}}}  # two keys: not AV-shaped
+    with pytest.raises(ValidationError):
+        build_condition(
+            PROFILES.codec,
+            condition_expression=f"{expression} AND #n = :u",
+            expression_attribute_names={**(names or {}), "#n": "name"},
+            expression_attribute_values={":v": {"S": "x"}, ":u": {"S": "x"}},
+        )
 
 
 def test_update_rejects_attribute_value_shaped_caller_values_too() -> None:
@@ -568,27 +565,39 @@ EVENTS = ModelDefinition.from_dataclass(Event, table_name="events")
 
 
 @pytest.mark.parametrize(
-    ("condition", "value"),
+    ("good", "value", "bad", "expected"),
     [
-        (FilterCondition.eq("level", 3), {"N": "3"}),
-        (FilterCondition.gt("ratio", 1), {"N": "1"}),
-        (FilterCondition.eq("level", None), {"NULL": True}),
-        (FilterCondition.contains("tags", "a"), {"S": "a"}),
-        (FilterCondition.contains("tags", {"a", "b"}), {"SS": ["a", "b"]}),
-        (FilterCondition.contains("codes", 7), {"N": "7"}),
-        (FilterCondition.contains("steps", 2), {"N": "2"}),
-        (FilterCondition.contains("kind", "ab"), {"S": "ab"}),
-        (FilterCondition.contains("extra", 5), {"N": "5"}),
-        (FilterCondition.begins_with("at", "2026-01"), {"S": "2026-01"}),
-        (FilterCondition.begins_with("kind", "x"), {"S": "x"}),
-        (FilterCondition.begins_with("blob", b"\x00"), {"B": b"\x00"}),
-        (FilterCondition.begins_with("extra", "x"), {"S": "x"}),
+        (FilterCondition.gt("ratio", 1), {"N": "1"}, FilterCondition.gt("ratio", "1"), "must be float"),
+        (FilterCondition.contains("tags", "a"), {"S": "a"}, FilterCondition.contains("tags", 1), "element"),
+        (FilterCondition.contains("steps", 2), {"N": "2"}, FilterCondition.contains("steps", [2]), "element"),
+        (
+            FilterCondition.contains("kind", "ab"),
+            {"S": "ab"},
+            FilterCondition.contains("kind", 5),
+            "takes a str",
+        ),
+        (
+            FilterCondition.begins_with("at", "2026-01"),
+            {"S": "2026-01"},
+            FilterCondition.eq("at", "2026-01"),
+            "must be datetime",
+        ),
+        (
+            FilterCondition.begins_with("blob", b"\x00"),
+            {"B": b"\x00"},
+            FilterCondition.begins_with("blob", "x"),
+            "takes bytes",
+        ),
     ],
 )
-def test_filter_operands_take_the_type_their_operator_compares(condition: Any, value: AV) -> None:
-    _, parts = build_filter(EVENTS.codec, condition, security=True)
-
+def test_filter_operands_take_the_type_their_operator_compares(
+    good: Any, value: AV, bad: Any, expected: str
+) -> None:
+    _, parts = build_filter(EVENTS.codec, good, security=True)
     assert next(iter(parts.values.values())) == value
+    with pytest.raises(ValidationError) as info:
+        build_filter(EVENTS.codec, bad, security=True)
+    assert expected in str(info.value)
 
 
 @pytest.mark.parametrize(
