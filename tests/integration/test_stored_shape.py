@@ -136,6 +136,10 @@ def test_transaction_put_leaves_none_fields_out(dynamorm_local: Server, shapes: 
     assert_none_shape(dynamorm_local, shapes, "t1")
 
 
+# Every field but the key back to None.
+UPDATE_TO_NONE = {f.name: None for f in dataclasses.fields(Shape) if f.name != "id"}
+
+
 def test_update_to_none_removes_the_attributes(dynamorm_local: Server, shapes: Table[Shape]) -> None:
     shapes.put(full("u"))
     item = raw(dynamorm_local, "u")
