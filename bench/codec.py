@@ -180,6 +180,8 @@ def main() -> None:
     # what it wrote.
     for ours_item, boto_item in zip(ours_items, boto_items, strict=True):
         boto_item = {**boto_item, "tags": {"SS": sorted(boto_item["tags"]["SS"])}}
+        # ours leaves a top-level None out (every reader of the family reads "absent"), boto3 writes NULL
+        boto_item = {k: v for k, v in boto_item.items() if v != {"NULL": True}}
         assert ours_item == boto_item
     assert ours_decode() == orders
 

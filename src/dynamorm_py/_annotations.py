@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections.abc as abc
 import dataclasses
+import enum
 import types
 import typing
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import Any, Union
 
 __all__ = [
     "derive_dynamodb_type",
+    "enum_kind",
     "is_set_annotation",
     "set_element_type",
     "unwrap_optional",
@@ -56,8 +58,25 @@ def set_element_type(tp: Any) -> Any:
     return args[0] if args else None
 
 
+def enum_kind(tp: Any) -> str | None:
+    """``"S"`` for a ``str`` Enum (``(str, Enum)``, ``StrEnum``), ``"N"`` for an ``int`` one (``IntEnum``,
+    ``IntFlag``), ``"plain"`` for any other Enum (its members have no storable type), ``None`` otherwise."""
+    if not (isinstance(tp, type) and issubclass(tp, enum.Enum)):
+        return None
+    if issubclass(tp, str):
+        return "S"
+    if issubclass(tp, int) and not issubclass(tp, bool):
+        return "N"
+    return "plain"
+
+
 def _set_type_for_element(element: Any) -> str | None:
     element, _ = unwrap_optional(element)
+    kind = enum_kind(element)
+    if kind == "S":
+        return "SS"
+    if kind == "N":
+        return "NS"
     if element is str:
         return "SS"
     if element in (bytes, bytearray):
@@ -95,6 +114,9 @@ def derive_dynamodb_type(
         return "B"
     if inner is bool:
         return "BOOL"
+    kind = enum_kind(inner)
+    if kind == "S" or kind == "N":
+        return kind
     if inner is str or inner is datetime:
         return "S"
     if inner in NUMERIC_TYPES:

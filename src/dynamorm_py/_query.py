@@ -16,7 +16,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from ._context import TableContext
 from ._core import Op, Sleep, aws_call
-from .codec import AV, FieldCodec, ModelCodec
+from .codec import AV, FieldCodec, ModelCodec, check_key_av
 from .cursor import (
     issue_cursor,
     key_value_order,
@@ -33,7 +33,7 @@ from .errors import (
     ERR_RETRY_EXHAUSTED,
     ValidationError,
 )
-from .expressions import ExpressionParts, build_filter, build_projection
+from .expressions import ExpressionParts, build_filter, build_projection, encode_operand
 from .model import IndexDefinition, ModelDefinition
 from .optimizer import IndexType, QueryShape, ScanShape
 from .query import FilterCondition, FilterExpression, FilterGroup, Page, SortKeyCondition
@@ -289,7 +289,17 @@ def _key_condition(
         )
     names["#sk"] = schema.sort.attribute_name
     what = "each between bound" if op == "BETWEEN" else "the sort condition value"
-    sort_operands = tuple(_key_value(codec, schema.sort, kind, value, what) for value in operands)
+    if op == "BEGINS_WITH":
+        # A prefix rather than a key value: a str (or bytes), also on a datetime sort key.
+        prefix = encode_operand(codec, schema.sort, op, operands[0])
+        check_key_av(prefix, schema.sort.attribute_name)  # an empty prefix, as an empty key
+        if kind is not None and kind not in prefix:
+            raise _wrong_key_type(
+                schema.sort, kind, _KEY_TYPE_NAMES.get(next(iter(prefix)), "another type"), what
+            )
+        sort_operands: tuple[AV, ...] = (prefix,)
+    else:
+        sort_operands = tuple(_key_value(codec, schema.sort, kind, value, what) for value in operands)
     if op == "BETWEEN":
         low, high = sort_operands
         values[":sk1"] = low

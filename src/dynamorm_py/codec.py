@@ -36,6 +36,7 @@ from ._annotations import (
     MAP_ORIGINS,
     NUMERIC_TYPES,
     SET_ORIGINS,
+    enum_kind,
     union_members,
     unwrap_optional,
 )
@@ -284,12 +285,17 @@ def _is_binary_type(kind: type) -> bool:
     return issubclass(kind, _BYTES_TYPES) or kind.__name__ == "Binary"
 
 
-def encode_set(values: Iterable[Any]) -> AV:
-    """SS/NS/BS for a homogeneous set; NULL for an empty one (DynamoDB forbids empty sets)."""
+def encode_set(values: Iterable[Any], check: Callable[[Any, set[type]], None] | None = None) -> AV:
+    """SS/NS/BS for a homogeneous set; NULL for an empty one (DynamoDB forbids empty sets).
+
+    ``check`` (of a set-typed annotation) sees the elements and their types before anything is encoded.
+    """
     items = values if type(values) is set or type(values) is frozenset else list(values)
     if not items:
         return {"NULL": True}
     kinds = set(map(type, items))
+    if check is not None:
+        check(items, kinds)
     if kinds == _STR_KINDS or all(issubclass(k, str) for k in kinds):
         # str.__str__ turns str subclasses (a (str, Enum) member) into their plain value.
         strings: Collection[str]
@@ -645,6 +651,9 @@ def build_decoder(tp: Any, *, epoch: bool = False) -> Decoder:
     }
     if tp in simple:
         return simple[tp]
+    kind = enum_kind(tp)
+    if kind == "S" or kind == "N":
+        return _enum_decoder(tp, kind)
     members = union_members(tp)
     if members and all(m in NUMERIC_TYPES for m in members):
         return _numeric_union_decoder(members)
@@ -661,6 +670,25 @@ def build_decoder(tp: Any, *, epoch: bool = False) -> Decoder:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _dataclass_decoder(tp)
     return decode_value
+
+
+def _enum_decoder(enum_type: Any, kind: str) -> Decoder:
+    """S (or N) -> the member with that value; a value no member has is an invalid value."""
+
+    def decode(av: AV) -> Any:
+        stored = av.get(kind)
+        if stored is None:
+            if "NULL" in av:
+                return None
+            raise _invalid(
+                f"stored value is not a {'string' if kind == 'S' else 'number'} ({enum_type.__name__})"
+            )
+        try:
+            return enum_type(stored if kind == "S" else _int_from_text(stored))
+        except ValueError:
+            raise _invalid(f"stored value is not a member of {enum_type.__name__}") from None
+
+    return decode
 
 
 def _set_decoder(element: Any, *, frozen: bool) -> Decoder:
@@ -781,6 +809,145 @@ def nested_codec(tp: type) -> NestedDataclassCodec:
 
 
 # --- compiled encoders per annotation ------------------------------------------------------------------
+#
+# Each encoder has a fast path for values of exactly the annotated type, written inline, and otherwise a
+# slow path that first checks the value against the annotation (``bool`` is not an ``int``, ``int`` and
+# ``Decimal`` fit a ``float``, ``int`` fits a ``Decimal``, containers element by element), so a value of the
+# wrong type is refused before anything is sent and the happy path pays nothing for the check.
+
+
+def _type_name(tp: Any) -> str:
+    """How an annotation reads in an error message (``int``, ``list[int]``, ``Inner``)."""
+    if isinstance(tp, type) and not typing.get_args(tp):
+        return tp.__name__
+    members = union_members(tp)
+    if members:
+        return " | ".join("None" if m is type(None) else _type_name(m) for m in members)
+    return repr(tp).replace("typing.", "").replace("collections.abc.", "")
+
+
+def _mismatch(where: str, expected: str, value: Any) -> ValidationError:
+    # The value's type name only: the value itself never enters a message.
+    return _invalid(f"{where} must be {expected}, not {type(value).__name__}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool)
+
+
+def _is_decimal_value(value: Any) -> bool:
+    return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+
+
+def _is_binary_value(value: Any) -> bool:
+    return _binary_bytes(value) is not None
+
+
+def _is_datetime(value: Any) -> bool:
+    return isinstance(value, datetime)
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def _is_set(value: Any) -> bool:
+    return isinstance(value, (set, frozenset))
+
+
+# Scalar annotations: the values each accepts (checked on the slow path only).
+_SCALAR_ACCEPTS: dict[Any, Callable[[Any], bool]] = {
+    str: _is_str,
+    int: _is_int,
+    bool: _is_bool,
+    float: _is_number,
+    Decimal: _is_decimal_value,
+    bytes: _is_binary_value,
+    bytearray: _is_binary_value,
+    memoryview: _is_binary_value,
+    datetime: _is_datetime,
+}
+
+
+def _enum_member(enum_type: Any, value: Any) -> Any:
+    """The member of a ``str``/``int`` Enum that ``value`` is or stands for, else ``None``."""
+    if isinstance(value, enum_type):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str if enum_kind(enum_type) == "S" else int):
+        return None
+    try:
+        return enum_type(value)
+    except ValueError:
+        return None
+
+
+def _plain_enum(tp: type, where: str) -> UnsupportedTypeError:
+    return _unsupported(
+        f"{where} is annotated with the Enum {tp.__name__}, whose members are neither str nor int: derive it "
+        f"from str or int (class {tp.__name__}(str, Enum), StrEnum, IntEnum) or give the field a converter"
+    )
+
+
+def _shallow_accepts(tp: Any) -> Callable[[Any], bool]:
+    """Does a value look like ``tp`` at its top level? (Which member of a union encodes it.)"""
+    tp, optional = unwrap_optional(tp)
+    if tp is Any or tp is object:
+        return lambda value: True
+    accepts = _SCALAR_ACCEPTS.get(tp)
+    if accepts is None:
+        kind = enum_kind(tp)
+        origin = typing.get_origin(tp) or tp
+        if kind is not None:
+            enum_type = tp
+
+            def accepts(value: Any) -> bool:
+                return _enum_member(enum_type, value) is not None
+
+        elif union_members(tp):
+            checks = [_shallow_accepts(m) for m in union_members(tp)]
+
+            def accepts(value: Any) -> bool:
+                return any(check(value) for check in checks)
+
+        elif origin in SET_ORIGINS:
+
+            def accepts(value: Any) -> bool:
+                return isinstance(value, (set, frozenset))
+
+        elif origin in LIST_ORIGINS:
+
+            def accepts(value: Any) -> bool:
+                return isinstance(value, (list, tuple))
+
+        elif origin in MAP_ORIGINS:
+
+            def accepts(value: Any) -> bool:
+                return isinstance(value, Mapping)
+
+        elif isinstance(tp, type):
+            cls = tp
+
+            def accepts(value: Any) -> bool:
+                return isinstance(value, cls)
+
+        else:  # Literal, NewType, TypeVar, ...: not checked
+            return lambda value: True
+    if optional:
+        inner = accepts
+        return lambda value: value is None or inner(value)
+    return accepts
 
 
 def _generic_encoder(depth: int) -> Encoder:
@@ -793,22 +960,92 @@ def _generic_encoder(depth: int) -> Encoder:
     return encode_at_depth
 
 
-def build_encoder(tp: Any, depth: int = 0) -> Encoder:
-    """An encoder for values annotated ``tp`` at nesting level ``depth``.
+def _checked(
+    accepts: Callable[[Any], bool], encode: Encoder, where: str, expected: str, allow_none: bool
+) -> Encoder:
+    """The slow path of a typed encoder: ``None`` if allowed, else the value must fit the annotation."""
 
-    Each has a fast path for values of exactly the annotated type and otherwise defers to ``encode_value``,
-    so the result never depends on the annotation, only the speed does.
+    def slow(value: Any) -> AV:
+        if value is None:
+            if allow_none:
+                return {"NULL": True}
+        elif accepts(value):
+            return encode(value)
+        raise _mismatch(where, expected, value)
+
+    return slow
+
+
+def build_encoder(tp: Any, depth: int = 0, where: str = "value") -> Encoder:
+    """An encoder for values annotated ``tp`` at nesting level ``depth``; ``where`` names it in errors.
+
+    Values of exactly the annotated type take a fast path; any other value is checked against the
+    annotation (``ValidationError``, ErrInvalidValue, naming ``where`` and the expected type) and then
+    encoded as ``encode_value`` would. ``None`` is accepted where the annotation is optional, and at the top
+    level (``depth`` 0), where whether ``None`` is written at all is the writer's decision.
     """
-    tp, _ = unwrap_optional(tp)
+    inner, optional = unwrap_optional(tp)
+    allow_none = optional or depth == 0
     generic = _generic_encoder(depth)
+    expected = _type_name(inner)
+    if inner is Any or inner is object:
+        return generic
+    accepts = _SCALAR_ACCEPTS.get(inner)
+    if accepts is not None:
+        slow = _checked(accepts, generic, where, expected, allow_none)
+        return _scalar_encoder(inner, slow)
+    kind = enum_kind(inner)
+    if kind is not None:
+        return _enum_encoder(inner, kind, where, allow_none)
+    members = union_members(inner)
+    if members:
+        if all(m in NUMERIC_TYPES and m is not bool for m in members):
+            return _checked(_is_number, generic, where, expected, allow_none)
+        return _union_encoder(members, depth, where, expected, allow_none)
+    if depth >= MAX_DEPTH:
+        return generic
+    origin = typing.get_origin(inner)
+    args = typing.get_args(inner)
+    if origin is None and (inner in SET_ORIGINS or inner in LIST_ORIGINS or inner in MAP_ORIGINS):
+        origin = inner  # a bare container annotation (list, dict, collections.abc.Set, ...)
+    if origin in SET_ORIGINS:
+        element_check = _set_element_check(args[0] if args else Any, f"{where} element")
+
+        def encode_nested_set(value: Any) -> AV:
+            return encode_set(value, element_check)
+
+        return _checked(
+            lambda v: isinstance(v, (set, frozenset)), encode_nested_set, where, expected, allow_none
+        )
+    if origin in LIST_ORIGINS:
+        if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+            return _fixed_tuple_encoder(args, depth, where, expected, allow_none)
+        if not args:
+            return _checked(_is_sequence, generic, where, expected, allow_none)
+        element = build_encoder(args[0], depth + 1, f"{where} element")
+        slow = _checked(
+            lambda v: isinstance(v, (list, tuple)), _list_slow(element), where, expected, allow_none
+        )
+        return _list_encoder(element, slow, _any_map_depth(args[0], depth + 1))
+    if origin in MAP_ORIGINS:
+        is_mapping = _checked(lambda v: isinstance(v, Mapping), generic, where, expected, allow_none)
+        if len(args) != 2 or args[0] is not str or args[1] is Any:
+            return _any_map_encoder(is_mapping, depth) if len(args) == 2 and args[0] is str else is_mapping
+        element = build_encoder(args[1], depth + 1, f"{where} value")
+        slow = _checked(lambda v: isinstance(v, Mapping), _map_slow(element), where, expected, allow_none)
+        return _map_encoder(element, slow)
+    if isinstance(inner, type) and dataclasses.is_dataclass(inner):
+        return _dataclass_encoder(inner, depth, where, allow_none)
+    return generic
+
+
+def _scalar_encoder(tp: Any, slow: Encoder) -> Encoder:
     if tp is str:
 
         def encode_str(value: Any) -> AV:
             if type(value) is str and value.isascii():
                 return {"S": value}
-            if value is None:
-                return {"NULL": True}
-            return generic(value)
+            return slow(value)
 
         return encode_str
     if tp is int:
@@ -816,55 +1053,110 @@ def build_encoder(tp: Any, depth: int = 0) -> Encoder:
         def encode_int(value: Any) -> AV:
             if type(value) is int and -_INT_FAST_LIMIT < value < _INT_FAST_LIMIT:
                 return {"N": str(value)}
-            return generic(value)
+            return slow(value)
 
         return encode_int
     if tp is bool:
 
         def encode_bool(value: Any) -> AV:
-            return {"BOOL": value} if type(value) is bool else generic(value)
+            return {"BOOL": value} if type(value) is bool else slow(value)
 
         return encode_bool
     if tp is Decimal:
 
         def encode_decimal(value: Any) -> AV:
-            return {"N": _decimal_text(value)} if type(value) is Decimal else generic(value)
+            return {"N": _decimal_text(value)} if type(value) is Decimal else slow(value)
 
         return encode_decimal
     if tp is float:
 
         def encode_float(value: Any) -> AV:
-            return {"N": _float_text(value)} if type(value) is float else generic(value)
+            return {"N": _float_text(value)} if type(value) is float else slow(value)
 
         return encode_float
     if tp is bytes:
 
         def encode_bytes(value: Any) -> AV:
-            return {"B": value} if type(value) is bytes else generic(value)
+            return {"B": value} if type(value) is bytes else slow(value)
 
         return encode_bytes
     if tp is datetime:
 
         def encode_datetime(value: Any) -> AV:
-            return {"S": format_timestamp(value)} if type(value) is datetime else generic(value)
+            return {"S": format_timestamp(value)} if type(value) is datetime else slow(value)
 
         return encode_datetime
-    if depth >= MAX_DEPTH:
-        return generic
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in LIST_ORIGINS and (
-        len(args) == 1 or (origin is tuple and len(args) == 2 and args[1] is Ellipsis)
-    ):
-        return _list_encoder(build_encoder(args[0], depth + 1), generic, _any_map_depth(args[0], depth + 1))
-    if origin in MAP_ORIGINS and len(args) == 2 and args[0] is str:
-        if args[1] is Any:
-            return _any_map_encoder(generic, depth)
-        return _map_encoder(build_encoder(args[1], depth + 1), generic)
-    return generic
+    return slow
 
 
-def _list_encoder(element: Encoder, generic: Encoder, map_depth: int | None = None) -> Encoder:
+def _enum_encoder(tp: Any, kind: str, where: str, allow_none: bool) -> Encoder:
+    """A ``str``/``int`` Enum stores its member's value; the value itself is accepted when it names one."""
+    if kind == "plain":
+        raise _plain_enum(tp, where)
+    expected = tp.__name__
+
+    def slow(value: Any) -> AV:
+        if value is None and allow_none:
+            return {"NULL": True}
+        member = _enum_member(tp, value)
+        if member is None:
+            raise _mismatch(where, f"a member (or the value of a member) of {expected}", value)
+        return encode_member(member)
+
+    if kind == "S":
+
+        def encode_member(member: Any) -> AV:
+            return {"S": _check_text(str.__str__(member))}
+
+    else:
+
+        def encode_member(member: Any) -> AV:
+            return {"N": _int_text(int(member))}
+
+    def encode_enum(value: Any) -> AV:
+        return encode_member(value) if type(value) is tp else slow(value)
+
+    return encode_enum
+
+
+def _union_encoder(
+    members: Sequence[Any], depth: int, where: str, expected: str, allow_none: bool
+) -> Encoder:
+    """A union (other than of numbers): the first member the value looks like encodes (and checks) it."""
+    choices = [(_shallow_accepts(m), build_encoder(m, depth, where)) for m in members]
+
+    def encode_union(value: Any) -> AV:
+        if value is None and allow_none:
+            return {"NULL": True}
+        for accepts, encode in choices:
+            if accepts(value):
+                return encode(value)
+        raise _mismatch(where, expected, value)
+
+    return encode_union
+
+
+def _fixed_tuple_encoder(
+    args: Sequence[Any], depth: int, where: str, expected: str, allow_none: bool
+) -> Encoder:
+    positional = [build_encoder(a, depth + 1, f"{where} item {i}") for i, a in enumerate(args)]
+
+    def encode_positional(value: Any) -> AV:
+        if len(value) != len(positional):
+            raise _invalid(f"{where} must be {expected}, not a sequence of {len(value)} items")
+        return {"L": [encode(v) for encode, v in zip(positional, value, strict=True)]}
+
+    return _checked(_is_sequence, encode_positional, where, expected, allow_none)
+
+
+def _list_slow(element: Encoder) -> Encoder:
+    def encode_sequence(value: Any) -> AV:
+        return {"L": [element(v) for v in value]}
+
+    return encode_sequence
+
+
+def _list_encoder(element: Encoder, slow: Encoder, map_depth: int | None = None) -> Encoder:
     if map_depth is not None:
         # list[dict[str, Any]]: encode_any_map's fast path inline, one call less per element.
         def encode_map_list(value: Any) -> AV:
@@ -872,23 +1164,23 @@ def _list_encoder(element: Encoder, generic: Encoder, map_depth: int | None = No
                 return {
                     "L": [{"M": _encode_map(v, map_depth)} if type(v) is dict else element(v) for v in value]
                 }
-            return generic(value)
+            return slow(value)
 
         return encode_map_list
 
     def encode_list(value: Any) -> AV:
         if type(value) is list or type(value) is tuple:
             return {"L": [element(v) for v in value]}
-        return generic(value)
+        return slow(value)
 
     return encode_list
 
 
-def _any_map_encoder(generic: Encoder, depth: int) -> Encoder:
+def _any_map_encoder(slow: Encoder, depth: int) -> Encoder:
     def encode_any_map(value: Any) -> AV:
         if type(value) is dict:
             return {"M": _encode_map(value, depth)}
-        return generic(value)
+        return slow(value)
 
     return encode_any_map
 
@@ -912,34 +1204,138 @@ def _any_map_depth(element: Any, depth: int) -> int | None:
     return None
 
 
-def _map_encoder(element: Encoder, generic: Encoder) -> Encoder:
+def _map_slow(element: Encoder) -> Encoder:
+    def encode_mapping(value: Any) -> AV:
+        out: dict[str, AV] = {}
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                if not isinstance(key, str):
+                    raise _unsupported("map keys must be str")
+                _check_text(key)
+            out[key] = element(item)
+        return {"M": out}
+
+    return encode_mapping
+
+
+def _map_encoder(element: Encoder, slow: Encoder) -> Encoder:
     def encode_map(value: Any) -> AV:
         if type(value) is dict:
             out: dict[str, AV] = {}
             for key, item in value.items():
                 if type(key) is not str or not key.isascii():
-                    return generic(value)  # checks and reports the key
+                    return slow(value)  # checks and reports the key
                 out[key] = element(item)
             return {"M": out}
-        return generic(value)
+        return slow(value)
 
     return encode_map
 
 
-def encode_set_field(value: Any) -> AV:
-    """Set-typed fields accept any iterable; ``None`` and empty iterables store NULL."""
-    if type(value) is set or type(value) is frozenset:
-        return encode_set(value)
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, (str, bytes, bytearray, Mapping)):
-        raise _unsupported("a set field takes a set, list or tuple")
+# (dataclass, depth) -> its fields' encoders; depth bounds a recursive dataclass (a tree of itself).
+_DATACLASS_PLANS: dict[tuple[type, int], tuple[tuple[str, Encoder], ...] | None] = {}
+
+
+def _dataclass_plan(tp: type, depth: int) -> tuple[tuple[str, Encoder], ...] | None:
+    """The typed encoders of a nested dataclass's fields (``None``: its annotations do not resolve)."""
+    key = (tp, depth)
+    if key in _DATACLASS_PLANS:
+        return _DATACLASS_PLANS[key]
     try:
-        return encode_set(value)
-    except UnsupportedTypeError:
-        raise
-    except TypeError:
-        raise _unsupported("a set field takes a set, list or tuple") from None
+        hints = typing.get_type_hints(tp)
+    except Exception:
+        plan = None  # encoded by runtime type; reading it back reports the annotations
+    else:
+        plan = tuple(
+            (f.name, build_encoder(hints.get(f.name, Any), depth + 1, f"{tp.__name__}.{f.name}"))
+            for f in dataclasses.fields(tp)
+        )
+    _DATACLASS_PLANS[key] = plan
+    return plan
+
+
+def _dataclass_encoder(tp: type, depth: int, where: str, allow_none: bool) -> Encoder:
+    plan = _dataclass_plan(tp, depth)
+    generic = _generic_encoder(depth)
+
+    def encode_instance(value: Any) -> AV:
+        fields = plan if type(value) is tp else _dataclass_plan(type(value), depth)
+        if fields is None:
+            return generic(value)
+        return {"M": {name: encode(getattr(value, name)) for name, encode in fields}}
+
+    slow = _checked(lambda v: isinstance(v, tp), encode_instance, where, tp.__name__, allow_none)
+
+    def encode_dataclass(value: Any) -> AV:
+        if type(value) is tp and plan is not None:
+            return {"M": {name: encode(getattr(value, name)) for name, encode in plan}}
+        return slow(value)
+
+    return encode_dataclass
+
+
+def _set_element_check(element: Any, where: str) -> Callable[[Any, set[type]], None] | None:
+    """A check of a set's elements for the element annotation (``None``: not checked).
+
+    It receives the set and the types of its elements (which :func:`encode_set` computes anyway), so a set
+    of exactly the annotated element type costs one subset test.
+    """
+    element, _ = unwrap_optional(element)
+    kind = enum_kind(element)
+    if kind == "plain":
+        raise _plain_enum(element, where)
+    if kind is not None:
+        enum_type, expected = element, element.__name__
+
+        def check_members(values: Any, kinds: set[type]) -> None:
+            if kinds != {enum_type}:
+                for v in values:
+                    if _enum_member(enum_type, v) is None:
+                        raise _mismatch(where, f"a member (or the value of a member) of {expected}", v)
+
+        return check_members
+    accepts = _SCALAR_ACCEPTS.get(element)
+    members = union_members(element)
+    if accepts is None and members and all(m in NUMERIC_TYPES and m is not bool for m in members):
+        accepts = _is_number
+    if accepts is None:
+        return None
+    exact = {element}
+    expected = _type_name(element)
+
+    def check(values: Any, kinds: set[type]) -> None:
+        if kinds <= exact:
+            return
+        for v in values:
+            if not accepts(v):
+                raise _mismatch(where, expected, v)
+
+    return check
+
+
+def _set_field_encoder(element: Any, where: str) -> Encoder:
+    """Set-typed fields accept any iterable; ``None`` and empty iterables store NULL."""
+    check = _set_element_check(element, f"{where} element")
+
+    def encode_set_field(value: Any) -> AV:
+        if type(value) is set or type(value) is frozenset:
+            return encode_set(value, check)
+        if value is None:
+            return {"NULL": True}
+        if isinstance(value, (str, bytes, bytearray, Mapping)):
+            raise _unsupported("a set field takes a set, list or tuple")
+        try:
+            return encode_set(value, check)
+        except UnsupportedTypeError:
+            raise
+        except TypeError:
+            raise _unsupported("a set field takes a set, list or tuple") from None
+
+    return encode_set_field
+
+
+encode_set_field = _set_field_encoder(Any, "value")
+"""A set-typed field of unstated element type: any iterable; ``None`` and empty iterables store NULL."""
 
 
 # --- per-field and per-model codecs -----------------------------------------------------------------
@@ -1001,6 +1397,7 @@ class FieldCodec:
         "converter",
         "decode",
         "definition",
+        "element_encode",
         "encode",
         "encrypted",
         "has_default",
@@ -1011,7 +1408,10 @@ class FieldCodec:
         "python_name",
         "role",
         "sparse",
+        "stores_map",
+        "text_kind",
         "wants_datetime",
+        "writes_none",
     )
 
     def __init__(
@@ -1037,40 +1437,79 @@ class FieldCodec:
         lifecycle = {"created_at", "updated_at", "version", "ttl"}.intersection(definition.roles)
         self.role: str | None = next(iter(lifecycle)) if lifecycle else None
         self.wants_datetime = unwrap_optional(annotation)[0] is datetime
+        # A top-level None is not written (REMOVEd by updates) so every reader of the family sees "absent";
+        # only json attributes (NULL) and set-typed fields (the empty set, NULL) write it.
+        self.writes_none = definition.json or definition.set
+        where = f"attribute {self.attribute_name!r}"
+        inner = unwrap_optional(annotation)[0]
         # The fast path a generated model encoder/decoder may inline for this field (see ModelCodec).
         self.inline_encode: str | None = None
-        self.encode: Encoder = self._compile_encoder(annotation)
-        self.decode: Decoder = self._compile_decoder(annotation)
+        self.encode: Encoder = self._compile_encoder(annotation, where)
+        self.decode: Decoder = self._compile_decoder(annotation, where)
         self.inline_decode: str | None = _inline_decode_kind(self.decode)
+        # May the stored value be a map? (A caller's {"S": ...}-shaped condition value is one only then.)
+        self.stores_map = not (definition.json or definition.set) and (
+            self.converter is not None
+            or inner is Any
+            or inner is object
+            or inner in MAP_ORIGINS
+            or typing.get_origin(inner) in MAP_ORIGINS
+            or (isinstance(inner, type) and dataclasses.is_dataclass(inner))
+        )
+        # The operand of contains() on a set or list field: one element, checked as such.
+        self.element_encode: Encoder | None = None
+        # The stored type a begins_with()/contains() text operand must have: "S", "B" or None (not known).
+        self.text_kind: str | None = None
+        if definition.json:
+            self.text_kind = "S"
+        elif self.converter is None:
+            element = _element_annotation(inner)
+            if definition.set or (element is not None and typing.get_origin(inner) in LIST_ORIGINS):
+                self.element_encode = build_encoder(
+                    element if element is not None else Any, 1, f"{where} element"
+                )
+            elif inner is str or inner is datetime or enum_kind(inner) == "S":
+                self.text_kind = "S"
+            elif inner in (bytes, bytearray, memoryview) or definition.binary:
+                self.text_kind = "B"
 
-    def _compile_encoder(self, annotation: Any) -> Encoder:
+    def _compile_encoder(self, annotation: Any, where: str) -> Encoder:
         definition = self.definition
+        converter = self.converter
         if definition.json:
             base: Encoder = _encode_json_field
         elif definition.set:
-            base = encode_set_field
+            element = _element_annotation(unwrap_optional(annotation)[0]) if converter is None else None
+            base = _set_field_encoder(element if element is not None else Any, where)
         elif self.role == "ttl":
-            base = _encode_ttl
-        elif self.converter is not None:
-            base = encode_value
+            base = _ttl_encoder(where)
+        elif converter is not None:
+            base = encode_value  # what a converter returns is not checked against the annotation
         else:
-            base = build_encoder(annotation)
+            base = build_encoder(annotation, 0, where)
             # build_encoder's fast path for exactly these annotations is what the generated code inlines.
             self.inline_encode = _inline_encode_kind(unwrap_optional(annotation)[0])
-        converter = self.converter
         if converter is None:
             return base
+        to_dynamodb = converter.to_dynamodb
+        name = f"{type(converter).__name__}.to_dynamodb"
 
         def encode_converted(value: Any) -> AV:
             if value is None:
                 return {"NULL": True}
-            return base(converter.to_dynamodb(value))
+            try:
+                converted = to_dynamodb(value)
+            except ValidationError:
+                raise
+            except Exception as exc:
+                raise _converter_failed(where, name, exc) from exc
+            return base(converted)
 
         return encode_converted
 
-    def _compile_decoder(self, annotation: Any) -> Decoder:
+    def _compile_decoder(self, annotation: Any, where: str) -> Decoder:
         definition = self.definition
-        converter = self.converter
+        converter = _GuardedConverter(self.converter, where) if self.converter is not None else None
         if definition.json:
 
             def decode_json(av: AV) -> Any:
@@ -1104,21 +1543,66 @@ class FieldCodec:
         return build_decoder(annotation, epoch=self.role == "ttl")
 
 
+def _element_annotation(tp: Any) -> Any:
+    """The element annotation of a set or sequence annotation (``None``: not stated or not one)."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in SET_ORIGINS or (origin in LIST_ORIGINS and (len(args) == 1 or args[1:] == (Ellipsis,))):
+        return args[0] if args else None
+    return None
+
+
+def _converter_failed(where: str, name: str, exc: Exception) -> ValidationError:
+    # The exception's type only: its message may quote the value.
+    return _invalid(f"{where}: the converter's {name} raised {type(exc).__name__}")
+
+
+class _GuardedConverter:
+    """A converter whose ``from_dynamodb`` failures become ValidationError naming the attribute."""
+
+    __slots__ = ("_from", "_name", "_where")
+
+    def __init__(self, converter: Any, where: str) -> None:
+        self._from = converter.from_dynamodb
+        self._name = f"{type(converter).__name__}.from_dynamodb"
+        self._where = where
+
+    def from_dynamodb(self, value: Any) -> Any:
+        try:
+            return self._from(value)
+        except ValidationError:
+            raise
+        except Exception as exc:
+            raise _converter_failed(self._where, self._name, exc) from exc
+
+
+def _ttl_encoder(where: str) -> Encoder:
+    """ttl fields take epoch seconds (an int) or a datetime (floored to epoch seconds)."""
+
+    def encode_ttl(value: Any) -> AV:
+        if type(value) is int:
+            return {"N": _int_text(value)}
+        if isinstance(value, datetime):
+            return {"N": str(epoch_seconds(value))}
+        if value is None:
+            return {"NULL": True}
+        if _is_int(value):
+            return {"N": _int_text(value)}
+        raise _mismatch(where, "int or datetime", value)
+
+    return encode_ttl
+
+
 def _encode_json_field(value: Any) -> AV:
     if value is None:
         return {"NULL": True}
     return {"S": canonical_json(value)}
 
 
-def _encode_ttl(value: Any) -> AV:
-    if isinstance(value, datetime):
-        return {"N": str(epoch_seconds(value))}
-    return encode_value(value)
-
-
 _KEY_TYPES = ("S", "N", "B")
-# (attribute, encoder, None or (omitempty, encrypted)) per field, and a getter of all their values at once.
-_EncodeStep = tuple[str, Encoder, "tuple[bool, bool, bool] | None"]  # (omitempty, encrypted, sparse)
+# (attribute, encoder, None or (omitempty, encrypted, sparse)) per field, whether a None value is left out,
+# and a getter of all their values at once.
+_EncodeStep = tuple[str, Encoder, "tuple[bool, bool, bool] | None", bool]
 _EncodePlan = tuple[Callable[[Any], tuple[Any, ...]], tuple[_EncodeStep, ...]]
 
 
@@ -1129,6 +1613,7 @@ def _encode_plan(fields: Sequence[FieldCodec]) -> _EncodePlan:
             f.attribute_name,
             f.encode,
             (f.omitempty, f.encrypted, f.sparse) if f.omitempty or f.encrypted or f.sparse else None,
+            not f.writes_none,
         )
         for f in fields
     )
@@ -1202,27 +1687,36 @@ def _generate_encoder(
         namespace[f"e{i}"] = f.encode
         lines.append(f"        a = {attribute}")
         indent = "        "
+        kind = f.inline_encode
+        fast = {
+            "str": (f"type({v}) is str and {v}.isascii()", f"{{'S': {v}}}"),
+            "int": (f"type({v}) is int and -{limit} < {v} < {limit}", f"{{'N': f'{{{v}}}'}}"),
+            "bool": (f"type({v}) is bool", f"{{'BOOL': {v}}}"),
+            "decimal": (f"type({v}) is Decimal", f"{{'N': decimal_text({v})}}"),
+        }.get(kind or "")
         skip = []
+        if not f.writes_none:
+            skip.append(f"{v} is None")
         if f.omitempty:
             skip.append(f"is_empty({v})")
         if f.sparse:
             skip.append(f"is_missing_index_key({v})")
+        if fast is not None and skip == [f"{v} is None"] and not f.encrypted:
+            # The common plain field: the fast path first, so a present value pays no None test.
+            test, av = fast
+            lines += [
+                f"{indent}if {test}:",
+                f"{indent}    out[{attribute}] = {av}",
+                f"{indent}elif {v} is not None:",
+                f"{indent}    out[{attribute}] = e{i}({v})",
+            ]
+            continue
         if skip:
             lines.append(f"        if not ({' or '.join(skip)}):")
             indent += "    "
         if f.encrypted:
             lines.append(f"{indent}encrypted.append({attribute})")
-        kind = f.inline_encode
-        if kind == "str":
-            expr = f"{{'S': {v}}} if type({v}) is str and {v}.isascii() else e{i}({v})"
-        elif kind == "int":
-            expr = f"{{'N': f'{{{v}}}'}} if type({v}) is int and -{limit} < {v} < {limit} else e{i}({v})"
-        elif kind == "bool":
-            expr = f"{{'BOOL': {v}}} if type({v}) is bool else e{i}({v})"
-        elif kind == "decimal":
-            expr = f"{{'N': decimal_text({v})}} if type({v}) is Decimal else e{i}({v})"
-        else:
-            expr = f"e{i}({v})"
+        expr = f"{fast[1]} if {fast[0]} else e{i}({v})" if fast is not None else f"e{i}({v})"
         lines.append(f"{indent}out[{attribute}] = {expr}")
     lines.append(
         "        written = lifecycle(item, out, now)" if lifecycle is not None else "        written = {}"
@@ -1392,7 +1886,9 @@ class ModelCodec:
         encrypted: list[str] = []
         attribute = None
         try:
-            for (attribute, encode, options), value in zip(steps, values(item), strict=True):
+            for (attribute, encode, options, skip_none), value in zip(steps, values(item), strict=True):
+                if value is None and skip_none:
+                    continue
                 if options is not None:
                     omitempty, is_encrypted, sparse = options
                     if (omitempty and is_empty(value)) or (sparse and is_missing_index_key(value)):
@@ -1457,10 +1953,13 @@ class ModelCodec:
         check_key_av(av, field.attribute_name)
         return av
 
-    def encode_field_value(self, field: FieldCodec, value: Any) -> AV:
-        """A value of ``field`` in a condition, filter or update (steps 3-5 of the write pipeline)."""
+    def encode_field_value(self, field: FieldCodec, value: Any, encode: Encoder | None = None) -> AV:
+        """A value of ``field`` in a condition, filter or update (steps 3-5 of the write pipeline).
+
+        ``encode`` replaces the field's encoder for an operand of another type (a set element, a prefix).
+        """
         try:
-            return field.encode(value)
+            return (encode or field.encode)(value)
         except ValidationError as exc:
             exc.field = field.attribute_name
             raise

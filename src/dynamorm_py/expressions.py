@@ -18,6 +18,7 @@ from .errors import (
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
+    ERR_INVALID_VALUE,
     ValidationError,
 )
 from .query import FilterCondition, FilterExpression, FilterGroup
@@ -146,14 +147,7 @@ def render_term(
         if security:
             validate_value(value)
         placeholder = next_value()
-        if (
-            canonical in ("BEGINS_WITH", "CONTAINS")
-            and f.definition.set
-            and not isinstance(value, (set, frozenset))
-        ):
-            parts.values[placeholder] = encode_value(value)
-        else:
-            parts.values[placeholder] = codec.encode_field_value(f, value)
+        parts.values[placeholder] = encode_operand(codec, f, canonical, value)
         return placeholder
 
     if canonical in ("EXISTS", "NOT_EXISTS"):
@@ -178,6 +172,44 @@ def render_term(
     if canonical == "CONTAINS":
         return f"contains({name}, {placeholder})"
     return f"{name} {canonical} {placeholder}"
+
+
+def encode_operand(codec: ModelCodec, f: FieldCodec, op: str, value: Any) -> AV:
+    """The operand of ``f op value``, checked against what the operator compares it with.
+
+    Comparisons, ``BETWEEN`` and ``IN`` compare with the field's own value, so the operand is a value of the
+    field's annotation. ``begins_with`` takes a prefix: a ``str`` (or bytes, on a binary field).
+    ``contains`` on a set or list field takes one element (a whole set on a set field is kept as the field's
+    value); on a string or binary field, a substring (or byte string); on a field of no known kind, anything.
+    """
+    if op == "CONTAINS" and f.definition.set and isinstance(value, (set, frozenset)):
+        return codec.encode_field_value(f, value)
+    if op == "CONTAINS" and f.element_encode is not None:
+        return codec.encode_field_value(f, value, f.element_encode)
+    if op == "BEGINS_WITH" or (op == "CONTAINS" and f.text_kind is not None):
+        return codec.encode_field_value(f, value, _text_operand(op, f.text_kind, f.attribute_name))
+    if op == "CONTAINS":
+        return encode_value(value)  # a field of no known kind (Any, a converter's): any operand
+    return codec.encode_field_value(f, value)
+
+
+def _text_operand(op: str, kind: str | None, attribute: str) -> Callable[[Any], AV]:
+    expected = {"S": "a str", "B": "bytes"}.get(kind or "", "a str or bytes")
+    function = op.lower()
+
+    def encode(value: Any) -> AV:
+        if (kind != "B" and isinstance(value, str)) or (kind != "S" and _is_bytes_like(value)):
+            return encode_value(value)
+        raise ValidationError(
+            f"{function} on attribute {attribute!r} takes {expected}, not {type(value).__name__}",
+            code=ERR_INVALID_VALUE,
+        )
+
+    return encode
+
+
+def _is_bytes_like(value: Any) -> bool:
+    return isinstance(value, (bytes, bytearray, memoryview)) or type(value).__name__ == "Binary"
 
 
 class _Counter:
@@ -265,11 +297,13 @@ def merge_caller_expression(
     expression_attribute_names: Mapping[str, str] | None,
     expression_attribute_values: Mapping[str, Any] | None,
     security: bool,
+    codec: ModelCodec | None = None,
 ) -> str:
     """AND a caller's raw condition before the library's: ``(<caller>) AND (<library>)``.
 
     Caller placeholders are checked against the library's (a collision is ErrInvalidModel) and caller
-    values are encoded by their Python type.
+    values are encoded by their Python type. They are plain Python values: with ``codec``, a value shaped
+    like a low-level AttributeValue (``{"S": "x"}``) is refused unless it is compared with a map field.
     """
     if condition_expression is not None and security:
         validate_expression(condition_expression)
@@ -287,10 +321,66 @@ def merge_caller_expression(
             raise ValidationError(
                 f"placeholder {key!r} collides with a library placeholder", code=ERR_INVALID_MODEL
             )
+        if codec is not None and _looks_like_attribute_value(value):
+            _check_plain_value(codec, key, condition_expression or "", expression_attribute_names or {})
         parts.values[key] = encode_value(value)
     if condition_expression and library_condition:
         return f"({condition_expression}) AND ({library_condition})"
     return condition_expression or library_condition
+
+
+_AV_KEYS = frozenset(("S", "N", "B", "SS", "NS", "BS", "BOOL", "NULL", "L", "M"))
+_OPERAND = r"(#?[A-Za-z0-9_]+(?:\.#?[A-Za-z0-9_]+|\[\d+\])*)"
+_COMPARATOR = r"(?:=|<>|<=|>=|<|>)"
+
+
+def _looks_like_attribute_value(value: Any) -> bool:
+    """A dict of exactly one key among the AttributeValue type tags, e.g. ``{"S": "x"}``."""
+    return isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in _AV_KEYS
+
+
+def _compared_operand(expression: str, placeholder: str) -> str | None:
+    """The operand a value placeholder is compared with in a condition (``None``: cannot tell)."""
+    p = re.escape(placeholder) + r"(?![A-Za-z0-9_])"
+    patterns = (
+        rf"{_OPERAND}\s*{_COMPARATOR}\s*{p}",
+        rf"{p}\s*{_COMPARATOR}\s*{_OPERAND}",
+        rf"(?:begins_with|contains)\s*\(\s*{_OPERAND}\s*,\s*{p}\s*\)",
+        rf"{_OPERAND}\s+BETWEEN\s+{p}\s+AND",
+        rf"{_OPERAND}\s+BETWEEN\s+:[A-Za-z0-9_]+\s+AND\s+{p}",
+        rf"{_OPERAND}\s+IN\s*\([^)]*{p}",
+    )
+    for pattern in patterns:
+        match = re.search(pattern, expression, re.IGNORECASE)
+        if match is not None and not match.group(1).startswith(":"):
+            return match.group(1)
+    return None
+
+
+def _is_map_field(f: FieldCodec) -> bool:
+    return f.stores_map
+
+
+def _check_plain_value(
+    codec: ModelCodec, placeholder: str, expression: str, names: Mapping[str, str]
+) -> None:
+    """Refuse an AttributeValue-shaped caller value unless what it is compared with may be a map."""
+    operand = _compared_operand(expression, placeholder)
+    f = None
+    if operand is not None and "." not in operand and "[" not in operand:
+        attribute = names.get(operand) if operand.startswith("#") else operand
+        f = codec.by_attribute.get(attribute) if attribute is not None else None
+    if f is not None:
+        if _is_map_field(f):
+            return
+    elif any(_is_map_field(g) for g in codec.fields):
+        return  # compared with something unknown, and the model has maps it might be
+    raise ValidationError(
+        f"expression_attribute_values[{placeholder!r}] looks like a low-level AttributeValue; values here "
+        'are plain Python values (write "x", not {"S": "x"}), encoded by their type',
+        code=ERR_INVALID_VALUE,
+        field=f.attribute_name if f is not None else None,
+    )
 
 
 def build_condition(
@@ -319,6 +409,7 @@ def build_condition(
         expression_attribute_names=expression_attribute_names,
         expression_attribute_values=expression_attribute_values,
         security=security,
+        codec=codec,
     )
     return expression, parts
 
@@ -398,7 +489,12 @@ def build_update(
         suffix = field_suffix(codec, f)
         placeholder_name = f"#d_{suffix}"
         parts.names[placeholder_name] = f.attribute_name
-        if value is None or (f.omitempty and is_empty(value)) or (f.sparse and is_missing_index_key(value)):
+        # None is REMOVEd, as a put leaves it out, except where a put writes NULL (json, set-typed fields).
+        if (
+            (value is None and not f.writes_none)
+            or (f.omitempty and is_empty(value))
+            or (f.sparse and is_missing_index_key(value))
+        ):
             removes.append(placeholder_name)
             continue
         placeholder_value = f":d_{suffix}"
@@ -428,5 +524,6 @@ def build_update(
         expression_attribute_names=expression_attribute_names,
         expression_attribute_values=expression_attribute_values,
         security=security,
+        codec=codec,
     )
     return UpdatePlan(" ".join(clauses), condition, parts)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 from ._context import TableContext
 from ._core import Op, PreparedRequest, aws_call
 from ._crud import add_expression_maps, guard_update, send_update, update_effects
-from .codec import AV, FieldCodec, encode_set_field, format_timestamp
+from .codec import AV, FieldCodec, format_timestamp
 from .errors import (
     ERR_AWS_VALIDATION,
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
@@ -187,6 +187,9 @@ class UpdateBuilder(Generic[T]):
     @_step
     def set(self, field_name: str, value: Any) -> UpdateBuilder[T]:
         f, name = self._field(field_name)
+        if value is None and not f.writes_none:
+            self._state.removes.append(name)  # as Table.update: None is absent, never a NULL
+            return self
         self._state.sets.append(f"{name} = {self._value(f, self._encoded(f, value))}")
         return self
 
@@ -202,7 +205,7 @@ class UpdateBuilder(Generic[T]):
         f, name = self._field(field_name, queryable=True, what="ADD")
         if f.definition.set:
             values = value if isinstance(value, (set, frozenset, list, tuple)) else [value]
-            av = encode_set_field(values)
+            av = self._encoded(f, values)
             if "NULL" in av:
                 raise ValidationError("ADD needs at least one set element", code=ERR_INVALID_OPERATOR)
         elif isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
@@ -232,7 +235,7 @@ class UpdateBuilder(Generic[T]):
                 f"DELETE needs a set field, {field_name!r} is not one", code=ERR_INVALID_OPERATOR
             )
         values = value if isinstance(value, (set, frozenset, list, tuple)) else [value]
-        av = encode_set_field(values)
+        av = self._encoded(f, values)
         if "NULL" in av:
             raise ValidationError("DELETE needs at least one set element", code=ERR_INVALID_OPERATOR)
         self._state.deletes.append((name, self._value(None, av)))
@@ -283,17 +286,11 @@ class UpdateBuilder(Generic[T]):
 
     @_step
     def set_list_element(self, field_name: str, index: int, value: Any) -> UpdateBuilder[T]:
-        _, name = self._list_field(field_name)
+        f, name = self._list_field(field_name)
         position = self._index(index)
-        placeholder = self._value(None, self._encoded_element(value))
+        placeholder = self._value(None, self._ctx.codec.encode_field_value(f, value, f.element_encode))
         self._state.sets.append(f"{name}[{position}] = {placeholder}")
         return self
-
-    @staticmethod
-    def _encoded_element(value: Any) -> AV:
-        from .codec import encode_value
-
-        return encode_value(value)
 
     # conditions ------------------------------------------------------------------------------------
 

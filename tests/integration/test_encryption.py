@@ -246,12 +246,12 @@ def test_every_value_gets_its_own_data_key_and_nonce_without_a_cache(setup: Setu
     assert len({envelope_entries(raw[a])["nonce"]["B"] for a in ENCRYPTED}) == 3
 
 
-def test_none_is_written_as_an_encrypted_null(setup: Setup) -> None:
+def test_none_is_not_written_so_no_envelope_of_null_is_produced(setup: Setup) -> None:
     setup.table.put(account(ssn=None))
 
     raw = setup.raw()
 
-    assert open_raw(setup, raw["ssn"], "ssn") == {"NULL": True}
+    assert "ssn" not in raw  # a top-level None is not written (WF §5.2, §3.5)
     assert setup.table.get("ada", "a1").ssn is None
 
 
@@ -271,7 +271,7 @@ def test_update_encrypts_set_values_including_null_and_empty_sets(setup: Setup) 
     setup.table.update_builder("ada", "a1").set("ssn", None).set("codes", set()).execute()
 
     raw = setup.raw()
-    assert open_raw(setup, raw["ssn"], "ssn") == {"NULL": True}
+    assert "ssn" not in raw  # set(None) REMOVEs, as update does
     assert open_raw(setup, raw["codes"], "codes") == {"NULL": True}
     loaded = setup.table.get("ada", "a1")
     assert (loaded.ssn, loaded.codes) == (None, set())
@@ -454,7 +454,7 @@ def test_batch_write_encrypts(setup: Setup) -> None:
     setup.table.batch_write(puts=[account("a1"), account("a2", ssn=None)])
 
     assert open_raw(setup, setup.raw("a1")["ssn"], "ssn") == {"S": SSN}
-    assert open_raw(setup, setup.raw("a2")["ssn"], "ssn") == {"NULL": True}
+    assert "ssn" not in setup.raw("a2")
 
 
 def test_transact_write_encrypts(setup: Setup) -> None:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from dynamorm_py import codec
 from dynamorm_py._annotations import is_set_annotation, unwrap_optional
 from dynamorm_py.codec import (
+    AV,
     MAX_ITEM_BYTES,
     EncodedItem,
     build_decoder,
@@ -211,7 +212,7 @@ def test_none_encodes_as_null_and_reads_back_as_none() -> None:
 def test_bool_is_encoded_before_int() -> None:
     assert encode_value(True) == {"BOOL": True}
     assert encode_value(False) == {"BOOL": False}
-    assert _stored(_value_model(int), True) == {"BOOL": True}
+    assert _stored(_value_model(Any), True) == {"BOOL": True}
     assert _roundtrip(_value_model(bool), True) is True
 
 
@@ -473,7 +474,7 @@ def test_set_mixing_element_types_is_an_unsupported_type_error(value: Any) -> No
 
 
 def test_set_field_with_mixed_elements_names_the_mix_not_the_container() -> None:
-    model = _value_model(set[str])
+    model = _value_model(set[Any])
     error = _raises(ERR_UNSUPPORTED_TYPE, lambda: _stored(model, {"a", 1}), error=UnsupportedTypeError)
     assert "mixes element types" in str(error)
     assert error.field == "value"
@@ -826,8 +827,9 @@ def test_converter_is_applied_on_write_and_on_read() -> None:
 def test_converter_is_never_applied_to_none() -> None:
     CENTS.seen.clear()
     encoded = RECORD.codec.encode_item(Record(pk="a", sk=1, cents=None))
-    assert encoded.item["centsAmount"] == {"NULL": True}
-    assert RECORD.codec.decode_item(encoded.item).cents is None
+    assert "centsAmount" not in encoded.item
+    assert RECORD.codec.decode_item({**encoded.item, "centsAmount": {"NULL": True}}).cents is None
+    assert RECORD.codec.encode_field_value(RECORD.codec.by_name["cents"], None) == {"NULL": True}
     assert CENTS.seen == []
 
 
@@ -926,7 +928,10 @@ def test_encode_key_rejects_a_sort_key_value_for_a_model_without_one() -> None:
 
 
 def test_key_value_that_encodes_to_a_non_key_type_is_rejected() -> None:
-    _raises(ERR_INVALID_MODEL, lambda: RECORD.codec.encode_key("a", True))
+    _raises(ERR_INVALID_VALUE, lambda: RECORD.codec.encode_key("a", True))  # bool is not an int
+    any_key = dataclasses.make_dataclass("AnyKey", [("pk", Any, dynamorm_field(roles=["pk"]))])
+    codec = ModelDefinition.from_dataclass(any_key).codec
+    _raises(ERR_INVALID_MODEL, lambda: codec.encode_key(True))
 
 
 def test_encode_field_value_names_the_attribute_on_failure() -> None:
@@ -947,8 +952,11 @@ def test_encode_field_value_names_the_attribute_on_failure() -> None:
         ({"price": Decimal("1234567" * 6)}, "price", ERR_INVALID_VALUE, "1234567" * 6),
         ({"when": datetime(2031, 7, 8, 9, 10, 11)}, "when", ERR_INVALID_VALUE, "2031"),
         ({"nick": "hidden\ud800"}, "nick", ERR_INVALID_VALUE, "hidden"),
-        ({"tags": {"hidden-tag", 1}}, "tags", ERR_UNSUPPORTED_TYPE, "hidden-tag"),
-        ({"nested": {"k": [object()]}}, "nested", ERR_UNSUPPORTED_TYPE, "0x"),
+        ({"tags": {"hidden-tag", 1}}, "tags", ERR_INVALID_VALUE, "hidden-tag"),
+        ({"tags": {"hidden-tag", ("x",)}}, "tags", ERR_INVALID_VALUE, "hidden-tag"),
+        ({"nested": {"k": [object()]}}, "nested", ERR_INVALID_VALUE, "0x"),
+        ({"anything": {"k": [object()]}}, "anything", ERR_UNSUPPORTED_TYPE, "0x"),
+        ({"count": "hidden-count"}, "count", ERR_INVALID_VALUE, "hidden-count"),
         ({"anything": {5: "hidden-value"}}, "anything", ERR_UNSUPPORTED_TYPE, "hidden-value"),
         ({"cents": Decimal("1E+200")}, "centsAmount", ERR_INVALID_VALUE, "0000000000"),
     ],
@@ -1029,14 +1037,12 @@ def test_lifecycle_with_a_naive_clock_is_an_invalid_value() -> None:
 
 
 def test_without_a_clock_lifecycle_fields_are_written_as_they_are() -> None:
+    # None is not written (WF §5.2, top-level None); values are written as they are.
     encoded = LIFECYCLED.codec.encode_item(Lifecycled(pk="a"))
-    assert encoded.item == {
-        "PK": {"S": "a"},
-        "createdAt": {"NULL": True},
-        "updatedAt": {"NULL": True},
-        "version": {"NULL": True},
-    }
+    assert encoded.item == {"PK": {"S": "a"}}
     assert encoded.lifecycle == {}
+    encoded = LIFECYCLED.codec.encode_item(Lifecycled(pk="a", updated="x", version=4))
+    assert encoded.item == {"PK": {"S": "a"}, "updatedAt": {"S": "x"}, "version": {"N": "4"}}
 
 
 @pytest.mark.parametrize(
@@ -1086,7 +1092,7 @@ def test_naive_ttl_datetime_is_an_invalid_value() -> None:
 
 @pytest.mark.parametrize(
     ("annotation", "value"),
-    [(str, "é\ud800"), (str, 5), (int, 10**38), (int, True), (int, 2.5), (bool, 1), (str | None, None)],
+    [(str, "é\ud800"), (str, "é"), (int, 10**38), (int, 10**39), (float, 3), (str | None, None)],
 )
 def test_compiled_encoders_agree_with_the_generic_encoder_off_their_fast_path(
     annotation: Any, value: Any
@@ -1250,7 +1256,11 @@ def test_random_models_round_trip_instances_through_the_model_codec(
 ) -> None:
     model, instance, expected = case
     encoded = model.codec.encode_item(instance)
-    assert set(encoded.item) == {a.attribute_name for a in model.attributes.values()}
+    assert set(encoded.item) == {
+        f.attribute_name
+        for f in model.codec.fields
+        if getattr(instance, f.python_name) is not None or f.definition.set
+    }
     decoded = model.codec.decode_item(encoded.item)
     for name, value in expected.items():
         _assert_same(getattr(decoded, name), value)
@@ -1588,3 +1598,314 @@ def test_a_model_with_str_subclass_names_keeps_the_per_field_loop() -> None:
     assert encoded == codec._encode_item_reference(model_type(pk="a", n=2))
     assert [type(name) for name in encoded.item] == [Name, str]
     assert codec.decode_item(encoded.item) == model_type(pk="a", n=2)
+
+
+# --- values must match their annotations (api.md §4.1) ----------------------------------------------------
+
+
+class _Level(IntEnum):
+    LOW = 1
+    HIGH = 3
+
+
+class _Shade(str, Enum):  # noqa: UP042 - the str mixin is one of the spellings under test
+    DARK = "dark"
+    LIGHT = "light"
+
+
+@dataclass
+class _Part:
+    name: str
+    qty: int = 0
+    shade: _Shade | None = None
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value", "expected"),
+    [
+        (int, "five", "int"),
+        (int, True, "int"),
+        (int, 2.5, "int"),
+        (int, Decimal("2"), "int"),
+        (str, 5, "str"),
+        (str, b"x", "str"),
+        (bool, 1, "bool"),
+        (Decimal, 2.5, "Decimal"),
+        (Decimal, True, "Decimal"),
+        (float, "1.5", "float"),
+        (float, False, "float"),
+        (bytes, "x", "bytes"),
+        (datetime, "2026-01-01T00:00:00Z", "datetime"),
+        (datetime, date(2026, 1, 1), "datetime"),
+        (int | None, "x", "int"),
+        (list[int], ["a"], "int"),
+        (list[int], [1, None], "int"),
+        (list[int], "12", "list[int]"),
+        (list[int], {1, 2}, "list[int]"),
+        (tuple[int, ...], (1, "x"), "int"),
+        (tuple[int, str], (1, 2), "str"),
+        (tuple[int, str], (1, "a", "b"), "tuple[int, str]"),
+        (dict[str, int], {"a": "x"}, "int"),
+        (dict[str, int], ["a"], "dict[str, int]"),
+        (dict[str, Any], [1], "dict[str, Any]"),
+        (list[set[str]], [{1}], "str"),
+        (_Part, {"name": "x"}, "_Part"),
+        (_Part, _Part(name="x", qty="many"), "int"),  # type: ignore[arg-type]
+        (_Part, _Part(name=None), "str"),  # type: ignore[arg-type]
+        (list[_Part], [_Part(name="x", shade="dim")], "_Shade"),  # type: ignore[arg-type]
+        (_Shade, "dim", "_Shade"),
+        (_Shade, 1, "_Shade"),
+        (_Level, 2, "_Level"),
+        (_Level, True, "_Level"),
+        (_Level, "1", "_Level"),
+        (int | str, 1.5, "int | str"),
+    ],
+)
+def test_a_value_not_matching_its_annotation_is_an_invalid_value_naming_field_and_type(
+    annotation: Any, value: Any, expected: str
+) -> None:
+    model = _value_model(annotation)
+    for encode in (model.codec.encode_item, model.codec._encode_item_reference):
+        error = _raises(ERR_INVALID_VALUE, lambda: encode(model.model_type(pk="k", value=value)))  # noqa: B023
+        assert error.field == "value"
+        assert expected in str(error)
+        assert "must be" in str(error)
+    if isinstance(value, str):
+        assert value not in str(error)
+    error = _raises(
+        ERR_INVALID_VALUE, lambda: model.codec.encode_field_value(model.codec.by_name["value"], value)
+    )
+    assert error.field == "value"
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value", "stored", "refused"),
+    [
+        (float, 3, {"N": "3"}, True),
+        (float, Decimal("1.50"), {"N": "1.50"}, "1.5"),
+        (Decimal, 7, {"N": "7"}, 7.5),
+        (list[int | None], [1, None], {"L": [{"N": "1"}, {"NULL": True}]}, [1, "2"]),
+        (bytes, bytearray(b"ab"), {"B": b"ab"}, "ab"),
+        (bytes, Binary(b"ab"), {"B": b"ab"}, ["a"]),
+        (
+            datetime,
+            datetime(2026, 1, 1, tzinfo=PLUS_2),
+            {"S": "2025-12-31T22:00:00.000000000Z"},
+            date.today(),
+        ),
+        (tuple[int, str], [1, "a"], {"L": [{"N": "1"}, {"S": "a"}]}, ["a", 1]),
+        (int | str, "a", {"S": "a"}, b"a"),
+        (dict[str, Any], {"k": {1, 2}}, {"M": {"k": {"NS": ["1", "2"]}}}, [("k", 1)]),
+    ],
+)
+def test_the_annotation_draws_the_line_between_accepted_and_refused_values(
+    annotation: Any, value: Any, stored: Any, refused: Any
+) -> None:
+    model = _value_model(annotation)
+    assert _stored(model, value) == stored
+    _raises(ERR_INVALID_VALUE, lambda: _stored(model, refused))
+
+
+def test_a_set_field_checks_its_elements_and_any_iterable_is_still_accepted() -> None:
+    model = _value_model(set[int])
+    assert _stored(model, [3, 1, 3]) == {"NS": ["1", "3"]}
+    assert _stored(model, set()) == {"NULL": True}
+    error = _raises(ERR_INVALID_VALUE, lambda: _stored(model, {1, "secret"}))
+    assert "element must be int" in str(error)
+    assert "secret" not in str(error)
+    _raises(ERR_INVALID_VALUE, lambda: _stored(model, {True}))
+    assert _stored(_value_model(set[float]), {1, Decimal("2.5")}) == {"NS": ["1", "2.5"]}
+    _raises(ERR_INVALID_VALUE, lambda: _stored(_value_model(frozenset[bytes]), {"x"}))
+    assert _stored(_value_model(list[str], set_=True), ("b", "a")) == {"SS": ["a", "b"]}
+    _raises(ERR_INVALID_VALUE, lambda: _stored(_value_model(list[str], set_=True), [1]))
+
+
+def test_ttl_fields_take_an_int_or_a_datetime_only() -> None:
+    codec = ModelDefinition.from_dataclass(IntTtl).codec
+    error = _raises(ERR_INVALID_VALUE, lambda: codec.encode_item(IntTtl(pk="a", ttl="soon")))  # type: ignore[arg-type]
+    assert error.field == "ttl"
+    _raises(ERR_INVALID_VALUE, lambda: codec.encode_item(IntTtl(pk="a", ttl=True)))
+    assert codec.encode_item(IntTtl(pk="a", ttl=5)).item["ttl"] == {"N": "5"}
+
+
+def test_a_wrong_key_value_type_is_rejected() -> None:
+    error = _raises(ERR_INVALID_VALUE, lambda: RECORD.codec.encode_key("a", "1"))
+    assert error.field == "SK"
+    _raises(ERR_INVALID_VALUE, lambda: RECORD.codec.encode_key(5, 1))
+
+
+# --- enums ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value", "stored", "read"),
+    [
+        (_Shade, _Shade.DARK, {"S": "dark"}, _Shade.DARK),
+        (_Shade, "light", {"S": "light"}, _Shade.LIGHT),
+        (_Level, _Level.HIGH, {"N": "3"}, _Level.HIGH),
+        (_Level, 1, {"N": "1"}, _Level.LOW),
+        (_Shade | None, _Shade.DARK, {"S": "dark"}, _Shade.DARK),
+        (list[_Level], [_Level.LOW, 3], {"L": [{"N": "1"}, {"N": "3"}]}, [_Level.LOW, _Level.HIGH]),
+        (dict[str, _Shade], {"a": _Shade.DARK}, {"M": {"a": {"S": "dark"}}}, {"a": _Shade.DARK}),
+        (set[_Shade], {_Shade.DARK, "light"}, {"SS": ["dark", "light"]}, {_Shade.DARK, _Shade.LIGHT}),
+        (frozenset[_Level], frozenset({_Level.HIGH}), {"NS": ["3"]}, frozenset({_Level.HIGH})),
+        (
+            _Part,
+            _Part(name="p", shade=_Shade.LIGHT),
+            {"M": {"name": {"S": "p"}, "qty": {"N": "0"}, "shade": {"S": "light"}}},
+            _Part(name="p", shade=_Shade.LIGHT),
+        ),
+    ],
+)
+def test_str_and_int_enums_store_their_value_and_read_back_as_the_member(
+    annotation: Any, value: Any, stored: Any, read: Any
+) -> None:
+    model = _value_model(annotation)
+    assert _stored(model, value) == stored
+    decoded = model.codec.decode_item({"pk": {"S": "k"}, "value": stored}).value
+    assert decoded == read
+    assert type(decoded) is type(read)
+    members = (
+        [decoded.shade]
+        if isinstance(read, _Part)
+        else list(decoded.values())
+        if isinstance(read, dict)
+        else (list(decoded) if isinstance(read, (list, set, frozenset)) else [decoded])
+    )
+    assert members and all(isinstance(m, Enum) for m in members)
+
+
+def test_str_enum_and_int_enum_subclasses_of_the_standard_library_are_supported() -> None:
+    from enum import IntFlag, StrEnum
+
+    class Mode(StrEnum):
+        FAST = "fast"
+
+    class Perm(IntFlag):
+        R = 4
+        W = 2
+
+    assert _roundtrip(_value_model(Mode), Mode.FAST) is Mode.FAST
+    assert _stored(_value_model(Perm), Perm.R | Perm.W) == {"N": "6"}
+    assert _roundtrip(_value_model(Perm), Perm.R | Perm.W) == Perm.R | Perm.W
+
+
+def test_enum_keys_derive_their_key_type_from_the_enum() -> None:
+    model_type = dataclasses.make_dataclass(
+        "EnumKeys",
+        [("pk", _Level, dynamorm_field(roles=["pk"])), ("sk", _Shade, dynamorm_field(roles=["sk"]))],
+    )
+    model = ModelDefinition.from_dataclass(model_type)
+    assert (model.attribute_type("pk"), model.attribute_type("sk")) == ("N", "S")
+    assert model.codec.encode_key(_Level.LOW, "dark") == {"pk": {"N": "1"}, "sk": {"S": "dark"}}
+
+
+@pytest.mark.parametrize(
+    ("annotation", "stored"),
+    [
+        (_Shade, {"S": "secret-shade"}),
+        (_Level, {"N": "2"}),
+        (_Level, {"S": "1"}),
+        (list[_Shade], {"L": [{"S": "x"}]}),
+    ],
+)
+def test_a_stored_value_no_member_has_is_an_invalid_value_naming_the_field(
+    annotation: Any, stored: AV
+) -> None:
+    model = _value_model(annotation)
+    for decode in (model.codec.decode_item, model.codec._decode_item_reference):
+        error = _raises(ERR_INVALID_VALUE, lambda: decode({"pk": {"S": "k"}, "value": stored}))  # noqa: B023
+        assert error.field == "value"
+        assert "secret" not in str(error)
+    assert model.codec.decode_item({"pk": {"S": "k"}, "value": {"NULL": True}}).value is None
+
+
+@pytest.mark.parametrize("annotation", [_Color, _Color | None, list[_Color], set[_Color], dict[str, _Color]])
+def test_a_plain_enum_annotation_is_an_unsupported_type_when_the_model_is_defined(annotation: Any) -> None:
+    error = _raises(ERR_UNSUPPORTED_TYPE, lambda: _value_model(annotation), error=UnsupportedTypeError)
+    assert "_Color" in str(error)
+    assert "converter" in str(error)
+
+
+def test_a_plain_enum_needs_a_converter() -> None:
+    _raises(ERR_UNSUPPORTED_TYPE, lambda: _value_model(_Color), error=UnsupportedTypeError)
+
+    class ByName:
+        def to_dynamodb(self, value: Any) -> Any:
+            return value.name
+
+        def from_dynamodb(self, value: Any) -> Any:
+            return _Color[value]
+
+    model = _value_model(_Color, converter=ByName())
+    assert _stored(model, _Color.RED) == {"S": "RED"}
+    assert _roundtrip(model, _Color.RED) is _Color.RED
+
+
+# --- converter failures ----------------------------------------------------------------------------------
+
+
+class _Exploding:
+    def to_dynamodb(self, value: Any) -> Any:
+        raise KeyError(f"no rate for {value}")
+
+    def from_dynamodb(self, value: Any) -> Any:
+        raise ValueError(f"cannot parse {value}")
+
+
+def test_a_converter_exception_becomes_an_invalid_value_naming_the_field_with_the_cause() -> None:
+    model = _value_model(str, converter=_Exploding(), name="money")
+    for encode in (model.codec.encode_item, model.codec._encode_item_reference):
+        error = _raises(ERR_INVALID_VALUE, lambda: encode(model.model_type(pk="k", value="secret-42")))  # noqa: B023
+        assert error.field == "money"
+        assert isinstance(error.__cause__, KeyError)
+        assert "secret-42" not in str(error)
+        assert "to_dynamodb" in str(error)
+    for decode in (model.codec.decode_item, model.codec._decode_item_reference):
+        error = _raises(ERR_INVALID_VALUE, lambda: decode({"pk": {"S": "k"}, "money": {"S": "secret-43"}}))  # noqa: B023
+        assert error.field == "money"
+        assert isinstance(error.__cause__, ValueError)
+        assert "secret-43" not in str(error)
+    json_model = _value_model(str, converter=_Exploding(), json=True)
+    error = _raises(
+        ERR_INVALID_VALUE, lambda: json_model.codec.decode_item({"pk": {"S": "k"}, "value": {"S": "1"}})
+    )
+    assert isinstance(error.__cause__, ValueError)
+
+
+# --- a top-level None is not written (WF §5.2, decision 29) ----------------------------------------------
+
+
+@dataclass
+class _Sparse:
+    pk: str = dynamorm_field(roles=["pk"])
+    text: str | None = None
+    number: int | None = None
+    ratio: float | None = None
+    price: Decimal | None = None
+    flag: bool | None = None
+    blob: bytes | None = None
+    when: datetime | None = None
+    items: list[int] | None = None
+    mapping: dict[str, Any] | None = None
+    part: _Part | None = None
+    tags: set[str] | None = None
+    doc: Any = dynamorm_field(json=True, default=None)
+    converted: Decimal | None = dynamorm_field(converter=CENTS, default=None)
+    shade: _Shade | None = None
+    nested: list[int | None] = dataclasses.field(default_factory=lambda: [None])
+    index_key: str | None = dynamorm_field(roles=["index_pk:by-key"], default=None)
+
+
+def test_top_level_none_is_not_written_except_json_and_set_fields() -> None:
+    codec = ModelDefinition.from_dataclass(_Sparse).codec
+    for encode in (codec.encode_item, codec._encode_item_reference):
+        assert encode(_Sparse(pk="a")).item == {
+            "pk": {"S": "a"},
+            "tags": {"NULL": True},
+            "doc": {"NULL": True},
+            "nested": {"L": [{"NULL": True}]},
+        }
+    assert codec.decode_item({"pk": {"S": "a"}, "text": {"NULL": True}, "number": {"NULL": True}}) == _Sparse(
+        pk="a"
+    )

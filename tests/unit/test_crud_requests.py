@@ -232,14 +232,12 @@ def test_put_sends_table_name_and_item_only(notes: Table[Note], client: Recordin
                 "Item": {
                     "id": {"S": "n1"},
                     "title": {"S": "t"},
-                    "body": {"NULL": True},
                     "count": {"N": "3"},
                     "ratio": {"N": "0"},
                     "price": {"N": "0"},
                     "data": {"B": b"\x00\x01"},
                     "labels": {"SS": ["a"]},
                     "meta": {"M": {"k": {"L": [{"N": "1"}, {"NULL": True}]}}},
-                    "seen": {"NULL": True},
                 },
             },
         )
@@ -774,8 +772,6 @@ Action = Callable[[Any], Any]
             {":u1": {"N": "10"}},
         ),
         (lambda b: b.add("balance", 5), "ADD #u_balance :u1", {":u1": {"N": "5"}}),
-        (lambda b: b.add("balance", 2.5), "ADD #u_balance :u1", {":u1": {"N": "2.5"}}),
-        (lambda b: b.add("balance", Decimal("1.50")), "ADD #u_balance :u1", {":u1": {"N": "1.50"}}),
         (lambda b: b.increment("balance"), "ADD #u_balance :u1", {":u1": {"N": "1"}}),
         (lambda b: b.decrement("balance"), "ADD #u_balance :u1", {":u1": {"N": "-1"}}),
         (lambda b: b.add("tags", "a"), "ADD #u_tags :u1", {":u1": {"SS": ["a"]}}),
@@ -1518,7 +1514,7 @@ def test_prepared_request_to_cli_json_renders_attribute_values_as_dynamodb_json(
     assert rendered["Item"]["count"] == {"N": "0"}
     assert rendered["Item"]["labels"] == {"SS": ["a"]}
     assert rendered["Item"]["meta"] == {"M": {"k": {"N": "1"}}}
-    assert rendered["Item"]["body"] == {"NULL": True}
+    assert "body" not in rendered["Item"]  # None is not written
     assert explained.params["Item"]["data"] == {"B": b"\x00\xff"}
 
 
@@ -1579,7 +1575,7 @@ def test_key_operations_without_a_key_value_are_missing_primary_key(
         (Note(id="n", count=10**38 + 1), ValidationError, ERR_INVALID_VALUE, "count"),
         (Note(id="n", count=-(10**38) - 7), ValidationError, ERR_INVALID_VALUE, "count"),
         (Note(id="n", meta={"k": 10**38 + 1}), ValidationError, ERR_INVALID_VALUE, "meta"),
-        (Note(id="n", labels={"a", 1}), UnsupportedTypeError, ERR_UNSUPPORTED_TYPE, "labels"),  # type: ignore[arg-type]
+        (Note(id="n", labels={"a", 1}), ValidationError, ERR_INVALID_VALUE, "labels"),  # type: ignore[arg-type]
         (Note(id="n", meta={1: "a"}), UnsupportedTypeError, ERR_UNSUPPORTED_TYPE, "meta"),  # type: ignore[dict-item]
         (Note(id="n", meta={"k": {2: "a"}}), UnsupportedTypeError, ERR_UNSUPPORTED_TYPE, "meta"),
         (Note(id="n", meta={"k": {"a", b"b"}}), UnsupportedTypeError, ERR_UNSUPPORTED_TYPE, "meta"),

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
+from dynamorm_py.codec import AV
 from dynamorm_py.errors import (
     ERR_INVALID_MODEL,
+    ERR_INVALID_VALUE,
     ERR_SECURITY_VALIDATION,
     SecurityValidationError,
     ValidationError,
@@ -22,11 +24,13 @@ from dynamorm_py.errors import (
 from dynamorm_py.expressions import (
     ExpressionParts,
     build_condition,
+    build_filter,
     build_update,
     field_suffix,
     merge_caller_expression,
 )
 from dynamorm_py.model import ModelDefinition, dynamorm_field
+from dynamorm_py.query import FilterCondition
 
 NOW_TEXT = "2026-01-02T03:04:05.000000000Z"
 
@@ -405,3 +409,220 @@ def test_update_with_security_off_still_rejects_an_unknown_field() -> None:
         )
 
     assert info.value.code == ERR_INVALID_MODEL
+
+
+# --- caller values are plain Python values ----------------------------------------------------------------
+
+
+@dataclass
+class Profile:
+    id: str = dynamorm_field(roles=["pk"])
+    name: str = ""
+    score: int = 0
+    prefs: dict[str, Any] = field(default_factory=dict)
+
+
+PROFILES = ModelDefinition.from_dataclass(Profile, table_name="profiles")
+
+
+@pytest.mark.parametrize(
+    ("model", "expression", "names"),
+    [
+        (NOTES, "#t = :v", {"#t": "title"}),
+        (NOTES, ":v = #t", {"#t": "title"}),
+        (NOTES, "title <> :v", None),
+        (NOTES, "begins_with(#t, :v)", {"#t": "title"}),
+        (NOTES, "#s BETWEEN :lo AND :v", {"#s": "score"}),
+        (NOTES, "#s IN (:lo, :v)", {"#s": "score"}),
+        (NOTES, "size(#t) > :v", {"#t": "title"}),  # not a plain field: no map field in the model
+        (NOTES, "#m.#k = :v", {"#m": "meta", "#k": "x"}),
+        (PROFILES, "#n = :v", {"#n": "name"}),  # a known non-map field, though the model has a map
+    ],
+)
+def test_an_attribute_value_shaped_caller_value_compared_with_a_non_map_is_rejected(
+    model: ModelDefinition[Any], expression: str, names: dict[str, str] | None
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_condition(
+            model.codec,
+            condition_expression=expression,
+            expression_attribute_names=names,
+            expression_attribute_values={":v": {"S": "secret"}, ":lo": 1},
+        )
+
+    assert info.value.code == ERR_INVALID_VALUE
+    assert "plain Python values" in str(info.value)
+    assert "secret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("expression", "names"),
+    [("#p = :v", {"#p": "prefs"}), ("prefs = :v", None), ("#p.#k = :v", {"#p": "prefs", "#k": "S"})],
+)
+def test_an_attribute_value_shaped_dict_is_a_plain_map_only_where_a_map_may_be_compared(
+    expression: str, names: dict[str, str] | None
+) -> None:
+    _, parts = build_condition(
+        PROFILES.codec,
+        condition_expression=expression,
+        expression_attribute_names=names,
+        expression_attribute_values={":v": {"S": "x"}, ":w": {"S": "x", "N": "1"}},
+    )
+
+    assert parts.values[":v"] == {"M": {"S": {"S": "x"}}}
+    assert parts.values[":w"] == {"M": {"S": {"S": "x"}, "N": {"S": "1"}}}  # two keys: not AV-shaped
+    with pytest.raises(ValidationError):
+        build_condition(
+            PROFILES.codec,
+            condition_expression=f"{expression} AND #n = :u",
+            expression_attribute_names={**(names or {}), "#n": "name"},
+            expression_attribute_values={":v": {"S": "x"}, ":u": {"S": "x"}},
+        )
+
+
+def test_update_rejects_attribute_value_shaped_caller_values_too() -> None:
+    with pytest.raises(ValidationError) as info:
+        build_update(
+            NOTES.codec,
+            {"title": "t"},
+            now_text=NOW_TEXT,
+            expected_version=None,
+            condition_expression="#s = :v",
+            expression_attribute_names={"#s": "score"},
+            expression_attribute_values={":v": {"N": "1"}},
+        )
+
+    assert info.value.code == ERR_INVALID_VALUE
+    assert info.value.field == "score"
+
+
+# --- update values are checked, None is REMOVEd except where a put writes NULL ------------------------------
+
+
+@dataclass
+class Doc:
+    id: str = dynamorm_field(roles=["pk"])
+    title: str | None = None
+    count: int | None = None
+    tags: set[str] = field(default_factory=set)
+    data: Any = dynamorm_field(json=True, default=None)
+
+
+DOCS = ModelDefinition.from_dataclass(Doc, table_name="docs")
+
+
+def test_update_of_none_removes_plain_fields_and_sets_null_on_json_and_set_fields() -> None:
+    plan = build_update(
+        DOCS.codec,
+        {"title": None, "count": None, "tags": None, "data": None},
+        now_text=NOW_TEXT,
+        expected_version=None,
+    )
+
+    assert plan.update_expression == "SET #d_tags = :d_tags, #d_data = :d_data REMOVE #d_title, #d_count"
+    assert plan.parts.values == {":d_tags": {"NULL": True}, ":d_data": {"NULL": True}}
+
+
+@pytest.mark.parametrize(
+    ("updates", "attribute", "expected"),
+    [
+        ({"count": "five"}, "count", "int"),
+        ({"count": True}, "count", "int"),
+        ({"title": 5}, "title", "str"),
+        ({"tags": ["a", 1]}, "tags", "str"),
+    ],
+)
+def test_update_values_must_match_their_annotation(
+    updates: dict[str, Any], attribute: str, expected: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_update(DOCS.codec, updates, now_text=NOW_TEXT, expected_version=None)
+
+    assert info.value.code == ERR_INVALID_VALUE
+    assert info.value.field == attribute
+    assert f"must be {expected}" in str(info.value)
+    assert "five" not in str(info.value)
+
+
+# --- filter and condition operands ------------------------------------------------------------------------
+
+
+@dataclass
+class Event:
+    id: str = dynamorm_field(roles=["pk"])
+    kind: str = ""
+    level: int = 0
+    ratio: float = 0.0
+    at: datetime | None = None
+    blob: bytes = b""
+    tags: set[str] = field(default_factory=set)
+    codes: set[int] = field(default_factory=set)
+    steps: list[int] = field(default_factory=list)
+    extra: Any = None
+
+
+EVENTS = ModelDefinition.from_dataclass(Event, table_name="events")
+
+
+@pytest.mark.parametrize(
+    ("good", "value", "bad", "expected"),
+    [
+        (FilterCondition.gt("ratio", 1), {"N": "1"}, FilterCondition.gt("ratio", "1"), "must be float"),
+        (FilterCondition.contains("tags", "a"), {"S": "a"}, FilterCondition.contains("tags", 1), "element"),
+        (FilterCondition.contains("steps", 2), {"N": "2"}, FilterCondition.contains("steps", [2]), "element"),
+        (
+            FilterCondition.contains("kind", "ab"),
+            {"S": "ab"},
+            FilterCondition.contains("kind", 5),
+            "takes a str",
+        ),
+        (
+            FilterCondition.begins_with("at", "2026-01"),
+            {"S": "2026-01"},
+            FilterCondition.eq("at", "2026-01"),
+            "must be datetime",
+        ),
+        (
+            FilterCondition.begins_with("blob", b"\x00"),
+            {"B": b"\x00"},
+            FilterCondition.begins_with("blob", "x"),
+            "takes bytes",
+        ),
+    ],
+)
+def test_filter_operands_take_the_type_their_operator_compares(
+    good: Any, value: AV, bad: Any, expected: str
+) -> None:
+    _, parts = build_filter(EVENTS.codec, good, security=True)
+    assert next(iter(parts.values.values())) == value
+    with pytest.raises(ValidationError) as info:
+        build_filter(EVENTS.codec, bad, security=True)
+    assert expected in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("condition", "attribute", "expected"),
+    [
+        (FilterCondition.eq("level", "3"), "level", "must be int"),
+        (FilterCondition.eq("level", True), "level", "must be int"),
+        (FilterCondition.between("level", 1, 2.5), "level", "must be int"),
+        (FilterCondition.in_("kind", ["a", 1]), "kind", "must be str"),
+        (FilterCondition.eq("at", "2026-01-01"), "at", "must be datetime"),
+        (FilterCondition.contains("tags", 1), "tags", "element must be str"),
+        (FilterCondition.contains("codes", "7"), "codes", "element must be int"),
+        (FilterCondition.contains("steps", "2"), "steps", "element must be int"),
+        (FilterCondition.contains("kind", 5), "kind", "takes a str"),
+        (FilterCondition.begins_with("level", 1), "level", "takes a str or bytes"),
+        (FilterCondition.begins_with("at", datetime(2026, 1, 1)), "at", "takes a str"),
+        (FilterCondition.begins_with("blob", "x"), "blob", "takes bytes"),
+    ],
+)
+def test_filter_operands_of_another_type_are_rejected_naming_the_field(
+    condition: Any, attribute: str, expected: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_filter(EVENTS.codec, condition, security=True)
+
+    assert info.value.code == ERR_INVALID_VALUE
+    assert info.value.field == attribute
+    assert expected in str(info.value)

@@ -1430,8 +1430,8 @@ CURSOR_BOUNDARIES: list[tuple[str, str, CursorCall, CursorCall]] = [
     (
         "numeric partition",
         GSI_TOTAL_CURSOR,
-        lambda t, c: t.query(42.0, index_name="gsi-total", cursor=c),
-        lambda t, c: t.query(42.5, index_name="gsi-total", cursor=c),
+        lambda t, c: t.query(42, index_name="gsi-total", cursor=c),
+        lambda t, c: t.query(41, index_name="gsi-total", cursor=c),
     ),
     (
         "index scan",

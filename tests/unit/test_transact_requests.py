@@ -573,7 +573,7 @@ def test_two_actions_on_one_item_are_rejected_before_any_call(second: Any) -> No
 def test_two_actions_on_one_item_are_found_through_numeric_forms() -> None:
     @dataclass
     class Counter:
-        id: int = dynamorm_field(roles=["pk"])
+        id: Decimal = dynamorm_field(roles=["pk"])  # takes ints too
         n: int = 0
 
     model = ModelDefinition.from_dataclass(Counter, table_name="counters")
