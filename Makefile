@@ -31,8 +31,9 @@ typecheck: $(VENV)/.stamp-dev
 unit: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest tests/unit tests/test_public_api.py -q
 
+# Two workers: most integration tests wait on the embedded server, so the two cores overlap them.
 test: lint typecheck
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 bench: $(VENV)/.stamp-dev
 	for bench in bench/[!_]*.py; do $(BIN)/python $$bench || exit 1; done
