@@ -338,9 +338,46 @@ def _import_moto_app() -> tuple[WsgiApp, Any]:
         from moto.moto_server import werkzeug_app
     except ImportError as exc:
         raise ImportError("LocalDynamoDB needs moto: pip install 'dynamorm-py[local]'", name="moto") from exc
+    _make_update_item_atomic()
     app: WsgiApp = werkzeug_app.DomainDispatcherApplication(werkzeug_app.create_backend_app)
     # moto's handler keeps header spellings for S3; older moto versions use werkzeug's own.
     return app, getattr(werkzeug_app, "MotoRequestHandler", None)
+
+
+def _make_update_item_atomic() -> None:
+    """Make moto's UpdateItem all-or-nothing, as DynamoDB's is.
+
+    moto applies an update expression action by action, so one that fails part-way (ADD to a NULL, a
+    type mismatch) keeps the actions before it, and an update of a missing item that fails leaves the
+    key-only item it created first. DynamoDB validates the whole update before applying any of it: a
+    failed UpdateItem changes nothing. Restoring the item as it was keeps that promise here, so that code
+    which retries a failed update (the update builder's ADD to a NULL set does) is tested as it runs on AWS.
+    """
+    import copy
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.update_item
+    if getattr(original, "_dynamorm_atomic", False):
+        return
+
+    def update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        table = self.get_table(table_name)
+        hash_key, range_key = self.get_keys_value(table, key)
+        before = copy.deepcopy(table.get_item(hash_key, range_key))
+        try:
+            return original(self, table_name, key, *args, **kwargs)
+        except BaseException:
+            partition = table.items[hash_key] if range_key is not None else table.items
+            slot = range_key if range_key is not None else hash_key
+            if before is None:
+                partition.pop(slot, None)
+            else:
+                partition[slot] = before
+            raise
+
+    update_item._dynamorm_atomic = True  # type: ignore[attr-defined]
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
 
 
 class _OneRequestAtATime:

@@ -1066,6 +1066,16 @@ def test_builder_add_to_a_null_set_of_a_versioned_model_keeps_the_lock(accounts:
     assert (stored.tags, stored.version) == ({"x"}, 1)
 
 
+def test_builder_increment_before_an_add_to_a_null_set_applies_once(accounts: Table[Account]) -> None:
+    # The first request fails on the NULL set after the increment in its ADD clause: nothing of it may stay.
+    accounts.put(Account(id="a", balance=10))
+
+    accounts.update_builder("a").increment("balance").add("tags", "x").expect_version(0).execute()
+
+    stored = accounts.get("a")
+    assert (stored.balance, stored.tags, stored.version) == (11, {"x"}, 1)
+
+
 def test_builder_on_a_versioned_model_needs_a_version_choice_and_always_increments(
     accounts: Table[Account],
 ) -> None:

@@ -18,6 +18,7 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from dynamorm_py import ConditionFailedError, ModelDefinition, Table, dynamorm_field
 from dynamorm_py.errors import EncryptionNotConfiguredError
@@ -556,3 +557,33 @@ def test_concurrent_versioned_increments_are_never_lost(any_local_server: Server
 
     final = table.get("hits", consistent_read=True)
     assert (final.value, final.version) == (THREADS * INCREMENTS_PER_THREAD, THREADS * INCREMENTS_PER_THREAD)
+
+
+# --- all-or-nothing updates --------------------------------------------------------------------------------
+
+
+def test_a_failed_update_item_changes_nothing_as_in_dynamodb(dynamorm_local: Server) -> None:
+    # moto applies an update action by action; DynamoDB validates the whole update before applying any.
+    client = dynamorm_local.client("dynamodb")
+    client.create_table(
+        TableName="atomic",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    stored = {"id": {"S": "a"}, "n": {"N": "0"}, "tags": {"NULL": True}}
+    client.put_item(TableName="atomic", Item=stored)
+    update = {
+        "UpdateExpression": "ADD n :one, tags :tag",  # ADD of a string is a type error, after the number
+        "ExpressionAttributeValues": {":one": {"N": "1"}, ":tag": {"S": "x"}},
+    }
+
+    for key in ({"id": {"S": "a"}}, {"id": {"S": "missing"}}):
+        with pytest.raises(ClientError) as info:
+            client.update_item(TableName="atomic", Key=key, **update)
+        assert info.value.response["Error"]["Code"] == "ValidationException"
+
+    assert client.get_item(TableName="atomic", Key={"id": {"S": "a"}}, ConsistentRead=True)["Item"] == stored
+    assert "Item" not in client.get_item(
+        TableName="atomic", Key={"id": {"S": "missing"}}, ConsistentRead=True
+    )

@@ -1568,7 +1568,9 @@ def test_plain_set_and_if_not_exists_of_an_encrypted_field_are_sealed() -> None:
     assert values[":u1"]["M"]["v"] == {"N": "1"} and values[":u2"]["M"]["v"] == {"N": "1"}
 
 
-@pytest.mark.parametrize("cache", [True, {}, 300, "cache", object()], ids=["True", "empty-dict", "300", "str", "object"])
+@pytest.mark.parametrize(
+    "cache", [True, {}, 300, "cache", object()], ids=["True", "empty-dict", "300", "str", "object"]
+)
 def test_table_rejects_a_data_key_cache_that_is_not_a_data_key_cache(cache: Any, guard: LeakGuard) -> None:
     with guard.raises(ValidationError, ERR_INVALID_VALUE) as info:
         vault_table(data_key_cache=cache)
