@@ -20,6 +20,7 @@ from .expressions import (
     UpdatePlan,
     build_condition,
     build_update,
+    check_names_argument,
     resolve_field,
     version_field,
 )
@@ -432,7 +433,7 @@ def update_item_op(
             and f.role not in ("created_at", "updated_at", "version")
         ]
     else:
-        names = list(fields)
+        names = check_names_argument("fields", fields)
     for name in names:  # caller-named fields are checked as update() checks them: validator, then model
         resolve_field(codec, name, security=ctx.security and fields is not None)
     updates = {name: getattr(item, name) for name in names}

@@ -71,7 +71,7 @@ from .errors import (
     DynamormPyError,
     ValidationError,
 )
-from .expressions import build_projection
+from .expressions import build_projection, check_names_argument
 
 __all__ = [
     "BATCH_GET_LIMIT",
@@ -282,7 +282,7 @@ def batch_get_op(
     spec: dict[str, Any] = {"ConsistentRead": bool(consistent_read)}
     if projection:
         # Results are matched to keys by their key attributes, so those are always projected.
-        fields = list(projection)
+        fields = check_names_argument("projection", projection)
         fields += [
             f.python_name for f in (codec.pk, codec.sk) if f is not None and f.python_name not in fields
         ]

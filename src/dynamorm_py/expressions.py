@@ -38,6 +38,8 @@ __all__ = [
     "build_filter",
     "build_projection",
     "build_update",
+    "check_mapping_argument",
+    "check_names_argument",
     "field_suffix",
     "merge_caller_expression",
     "normalize_operator",
@@ -289,6 +291,25 @@ def build_projection(
     return ", ".join(placeholders), names
 
 
+def check_mapping_argument(argument: str, value: Any) -> None:
+    """A caller's mapping argument (``None`` allowed) is a mapping: anything else would fail deep inside."""
+    if value is not None and not isinstance(value, Mapping):
+        raise ValidationError(
+            f"{argument} must be a mapping, not {type(value).__name__}", code=ERR_INVALID_MODEL
+        )
+
+
+def check_names_argument(argument: str, value: Any) -> list[str]:
+    """A caller's list of field names: a list, tuple or other iterable of str, never one bare str."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(f"{argument} must be a list of field names", code=ERR_INVALID_MODEL)
+    names = list(value)
+    for name in names:
+        if not isinstance(name, str):
+            raise ValidationError(f"{argument} must be a list of field names", code=ERR_INVALID_MODEL)
+    return names
+
+
 def merge_caller_expression(
     parts: ExpressionParts,
     *,
@@ -305,6 +326,8 @@ def merge_caller_expression(
     values are encoded by their Python type. They are plain Python values: with ``codec``, a value shaped
     like a low-level AttributeValue (``{"S": "x"}``) is refused unless it is compared with a map field.
     """
+    check_mapping_argument("expression_attribute_names", expression_attribute_names)
+    check_mapping_argument("expression_attribute_values", expression_attribute_values)
     if condition_expression is not None and security:
         validate_expression(condition_expression)
     if security:
@@ -458,6 +481,7 @@ def build_update(
     ``caller_fields=False`` says the ``updates`` keys come from the model itself (``update_item`` without
     ``fields``): they are not caller-supplied references, so the field-name heuristics do not apply (§1.8).
     """
+    check_mapping_argument("updates", updates)
     if not updates:
         raise ValidationError("no updates provided", code=ERR_INVALID_MODEL)
     version = version_field(codec)

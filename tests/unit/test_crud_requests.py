@@ -2181,3 +2181,43 @@ def test_a_stale_instance_passed_to_delete_item_is_condition_failed(client: Reco
         users.delete_item(User(pk="u1", sk="profile", version=3))
 
     assert (info.value.operation, info.value.table) == ("delete_item", "users_contract")
+
+
+# --- arguments of the wrong kind ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda t: t.update("u1", "profile", 5, expected_version=1), "updates"),
+        (lambda t: t.update("u1", "profile", ["nickname"], expected_version=1), "updates"),
+        (
+            lambda t: t.update(
+                "u1", "profile", {"nickname": "x"}, expected_version=1, expression_attribute_names=5
+            ),
+            "expression_attribute_names",
+        ),
+        (
+            lambda t: t.put(
+                User(pk="u1", sk="profile"),
+                condition_expression="#n = :n",
+                expression_attribute_names={"#n": "nickname"},
+                expression_attribute_values=[("n", "x")],
+            ),
+            "expression_attribute_values",
+        ),
+        (lambda t: t.update_item(User(pk="u1", sk="profile", version=1), fields=5), "fields"),
+        (lambda t: t.update_item(User(pk="u1", sk="profile", version=1), fields="nickname"), "fields"),
+        (lambda t: t.batch_get([("u1", "profile")], projection=5), "projection"),
+        (lambda t: t.batch_get([("u1", "profile")], projection=[1]), "projection"),
+    ],
+)
+def test_an_argument_of_the_wrong_kind_is_a_validation_error_naming_it_before_any_call(
+    call: Callable[[Table[User]], Any], argument: str, users: Table[User], client: RecordingClient
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        call(users)
+
+    assert info.value.code == ERR_INVALID_MODEL
+    assert str(info.value.message).startswith(argument)
+    assert client.calls == []
