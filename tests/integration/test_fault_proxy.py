@@ -48,8 +48,8 @@ DELAY_SECONDS = 120.0
 ITEM = {"pk": {"S": "k"}, "n": {"N": "1"}}
 
 
-def single_attempt_client(endpoint_url: str) -> Any:
-    """A botocore DynamoDB client that tries once and gives up quickly, so each fault surfaces as is."""
+def single_attempt_client(endpoint_url: str, *, attempts: int = 1) -> Any:
+    """A botocore DynamoDB client that tries once (by default) and gives up quickly: each fault surfaces."""
     session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
     return session.create_client(
         "dynamodb",
@@ -58,7 +58,7 @@ def single_attempt_client(endpoint_url: str) -> Any:
         aws_access_key_id="dynamorm-local",
         aws_secret_access_key="dynamorm-local",
         config=Config(
-            retries={"total_max_attempts": 1},
+            retries={"mode": "standard", "total_max_attempts": attempts},
             connect_timeout=READ_TIMEOUT_SECONDS,
             read_timeout=READ_TIMEOUT_SECONDS,
         ),
@@ -234,3 +234,46 @@ def test_the_proxy_refuses_a_non_loopback_upstream_and_invalid_rates(
 ) -> None:
     with pytest.raises(ValueError):
         FaultProxy(upstream_url, **options)
+
+
+# --- the embedded server's client request tokens, through a lost response ---------------------------------
+
+
+def add_one(client: Any, **token: str) -> None:
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": "faults",
+                    "Key": {"pk": {"S": "k"}},
+                    "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            }
+        ],
+        **token,
+    )
+
+
+def test_a_transaction_whose_response_was_lost_is_retried_with_its_token_and_applies_once(
+    dynamorm_local: Server, upstream: Any
+) -> None:
+    with FaultProxy(dynamorm_local.endpoint_url, lose_response=1.0, max_faults=1) as proxy:
+        client = single_attempt_client(proxy.endpoint_url)
+        with pytest.raises(ConnectionClosedError):
+            add_one(client, ClientRequestToken="lost-response")
+        add_one(client, ClientRequestToken="lost-response")
+
+    assert [event.fault for event in proxy.events] == ["lose_response", "pass"]
+    assert stored(upstream) == ITEM
+
+
+def test_botocore_retries_a_lost_transaction_response_under_the_token_it_generated(
+    dynamorm_local: Server, upstream: Any
+) -> None:
+    # botocore fills ClientRequestToken once per call, so its own retry of a lost response reuses it.
+    with FaultProxy(dynamorm_local.endpoint_url, lose_response=1.0, max_faults=1) as proxy:
+        add_one(single_attempt_client(proxy.endpoint_url, attempts=2))
+
+    assert [event.fault for event in proxy.events] == ["lose_response", "pass"]
+    assert stored(upstream) == ITEM
