@@ -439,7 +439,7 @@ class _OneRequestAtATime:
 _MOTO_RESET_PATH = "/moto-api/reset"
 _TRANSACT_WRITE_TARGET = "DynamoDB_20120810.TransactWriteItems"
 # DynamoDB keeps a client request token for 10 minutes after the request that used it completed.
-CLIENT_TOKEN_WINDOW_SECONDS = 600.0
+_CLIENT_TOKEN_WINDOW_SECONDS = 600.0
 _MISMATCH_TYPE = "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
 _MISMATCH_MESSAGE = (
     "The request uses the same client request token as a previous request, but with different parameters"
@@ -474,7 +474,7 @@ class _TransactionTokens:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.window_seconds = CLIENT_TOKEN_WINDOW_SECONDS
+        self.window_seconds = _CLIENT_TOKEN_WINDOW_SECONDS
         self._entries: OrderedDict[str, tuple[float, Any, _Answer]] = OrderedDict()
 
     def lookup(self, token: str, request: Any) -> _Answer | None:

@@ -264,12 +264,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._answer_error(proxy.error_status)
                 return
             response = self._forward(body)
-            if response is None:
-                self._answer_error(502)
-                return
-            upstream_status = response[0]
-            if fault == "lose_response":
+            upstream_status = None if response is None else response[0]
+            if fault == "lose_response":  # lost whether or not the upstream answered, as events record
                 self._abort()
+                return
+            if response is None:
+                self._answer_error(502)  # the upstream failed: answer as a gateway does
                 return
             if fault == "delay_response" and proxy._stopping.wait(proxy.delay_seconds):
                 self._abort()  # stopping: do not hold the connection any longer

@@ -723,7 +723,7 @@ def test_a_token_is_forgotten_ten_minutes_after_its_transaction(
     create_simple_table(client, "tokens")
     add_to_counter(client, TOKEN)
 
-    now[0] += local.CLIENT_TOKEN_WINDOW_SECONDS - 1
+    now[0] += local._CLIENT_TOKEN_WINDOW_SECONDS - 1
     add_to_counter(client, TOKEN)
     assert counter(client) == 1
 
