@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import logging
 import os
 import socket
 import threading
+import time
 import urllib.request
+import uuid
+import zlib
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, get_args
@@ -388,35 +393,167 @@ class _OneRequestAtATime:
     The request body is read before the lock is taken and the response is sent after it is released, so a
     slow client holds up no one. moto answers these services in-process, never by calling back over HTTP,
     so a request never waits for another one while holding the lock.
+
+    Under the same lock it honours ``ClientRequestToken`` on TransactWriteItems, which moto ignores (see
+    ``_TransactionTokens``), and forgets the tokens when moto's state is reset.
     """
 
     def __init__(self, app: WsgiApp) -> None:
         self._app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        _buffer_body(environ)
+        body = _buffer_body(environ)
+        transaction = _token_request(environ, body)
         with _REQUEST_LOCK:
-            result = self._app(environ, start_response)
-            try:
-                return list(result)  # produced under the lock: a lazy body cannot read state later
-            finally:
-                close = getattr(result, "close", None)
-                if callable(close):
-                    close()
+            if environ.get("PATH_INFO") == _MOTO_RESET_PATH:
+                _TRANSACTION_TOKENS.clear()
+            if transaction is None:
+                return self._run(environ, start_response)
+            token, request = transaction
+            replay = _TRANSACTION_TOKENS.lookup(token, request)
+            if replay is not None:
+                start_response(replay.status, _fresh_request_id(replay.headers))
+                return [replay.body]
+            captured: list[Any] = []
+
+            def capture(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+                captured[:] = [status, headers]
+                return start_response(status, headers, *exc_info)
+
+            chunks = self._run(environ, capture)
+            if captured and str(captured[0]).startswith("200"):
+                answer = _Answer(captured[0], list(captured[1]), b"".join(chunks))
+                _TRANSACTION_TOKENS.remember(token, request, answer)
+            return chunks
+
+    def _run(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        result = self._app(environ, start_response)
+        try:
+            return list(result)  # produced under the lock: a lazy body cannot read state later
+        finally:
+            close = getattr(result, "close", None)
+            if callable(close):
+                close()
 
 
-def _buffer_body(environ: dict[str, Any]) -> None:
+_MOTO_RESET_PATH = "/moto-api/reset"
+_TRANSACT_WRITE_TARGET = "DynamoDB_20120810.TransactWriteItems"
+# DynamoDB keeps a client request token for 10 minutes after the request that used it completed.
+_CLIENT_TOKEN_WINDOW_SECONDS = 600.0
+_MISMATCH_TYPE = "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
+_MISMATCH_MESSAGE = (
+    "The request uses the same client request token as a previous request, but with different parameters"
+)
+
+
+class _Answer:
+    """A response as the WSGI application produced it, replayable byte for byte."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class _TransactionTokens:
+    """The client request tokens of the successful TransactWriteItems calls of the last 10 minutes.
+
+    DynamoDB documents that a repeated call with the same token within 10 minutes of the first one
+    completing "returns successfully without making any changes" when the first call succeeded, and fails
+    with IdempotentParameterMismatchException when the other parameters differ. Only a successful call is
+    remembered: a call that failed (a cancelled transaction, a validation error) changed nothing, so the
+    same token may be used again and the retry executes, which is how a client retries a transaction
+    cancelled by a conflict. The whole request body is compared, as any parameter change is a mismatch.
+
+    The replay is the first response (DynamoDB would report read instead of write capacity when
+    ReturnConsumedCapacity asks for it; moto reports none). ``clock`` is injectable for tests; the entries
+    are kept in completion order, so expired ones are dropped from the front.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.window_seconds = _CLIENT_TOKEN_WINDOW_SECONDS
+        self._entries: OrderedDict[str, tuple[float, Any, _Answer]] = OrderedDict()
+
+    def lookup(self, token: str, request: Any) -> _Answer | None:
+        """The answer to send instead of running the request, or None to run it."""
+        self._expire()
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        _, first_request, answer = entry
+        if first_request == request:
+            return answer
+        return _mismatch_answer()
+
+    def remember(self, token: str, request: Any, answer: _Answer) -> None:
+        self._entries.pop(token, None)
+        self._entries[token] = (self.clock(), request, answer)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def _expire(self) -> None:
+        horizon = self.clock() - self.window_seconds
+        while self._entries:
+            completed_at = next(iter(self._entries.values()))[0]
+            if completed_at > horizon:
+                return
+            self._entries.popitem(last=False)
+
+
+# Process-wide like moto's state (and reset with it); read and written only under _REQUEST_LOCK.
+_TRANSACTION_TOKENS = _TransactionTokens()
+
+
+def _token_request(environ: dict[str, Any], body: bytes | None) -> tuple[str, Any] | None:
+    """(token, parsed request) for a TransactWriteItems call carrying a token, else None (run as is)."""
+    if body is None or environ.get("HTTP_X_AMZ_TARGET") != _TRANSACT_WRITE_TARGET:
+        return None
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return None  # moto answers the malformed body
+    token = request.get("ClientRequestToken") if isinstance(request, dict) else None
+    if not isinstance(token, str):
+        return None
+    return token, request
+
+
+def _mismatch_answer() -> _Answer:
+    body = json.dumps({"__type": _MISMATCH_TYPE, "message": _MISMATCH_MESSAGE}).encode()
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("x-amzn-RequestId", ""),
+        ("x-amz-crc32", str(zlib.crc32(body))),
+        ("Content-Length", str(len(body))),
+    ]
+    return _Answer("400 Bad Request", headers, body)
+
+
+def _fresh_request_id(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    # Every DynamoDB response has its own request id, a replayed one included.
+    request_id = uuid.uuid4().hex.upper()
+    return [(name, request_id if name.lower() == "x-amzn-requestid" else value) for name, value in headers]
+
+
+def _buffer_body(environ: dict[str, Any]) -> bytes | None:
+    """Read the whole body now and hand the application a copy; None when the length is unknown."""
     stream = environ.get("wsgi.input")
     if stream is None:
-        return
+        return None
     length = str(environ.get("CONTENT_LENGTH") or "").strip()
+    body: bytes
     if length.isdigit():
         body = stream.read(int(length)) if int(length) else b""
     elif environ.get("wsgi.input_terminated"):  # chunked: the server ends the stream at the last chunk
         body = stream.read()
     else:
-        return
+        return None
     environ["wsgi.input"] = io.BytesIO(body)
+    return body
 
 
 class _MotoServer:

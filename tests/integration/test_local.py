@@ -587,3 +587,146 @@ def test_a_failed_update_item_changes_nothing_as_in_dynamodb(dynamorm_local: Ser
     assert "Item" not in client.get_item(
         TableName="atomic", Key={"id": {"S": "missing"}}, ConsistentRead=True
     )
+
+
+# --- client request tokens on TransactWriteItems ----------------------------------------------------------
+
+TOKEN = "retry-token-1"
+
+
+def add_to_counter(client: Any, token: str, amount: int = 1, *, key: str = "c") -> dict[str, Any]:
+    """A TransactWriteItems call adding ``amount`` to the counter ``key``, under ``token``."""
+    response: dict[str, Any] = client.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": "tokens",
+                    "Key": {"pk": {"S": key}},
+                    "UpdateExpression": "ADD n :amount",
+                    "ExpressionAttributeValues": {":amount": {"N": str(amount)}},
+                }
+            }
+        ],
+        ClientRequestToken=token,
+    )
+    return response
+
+
+def counter(client: Any, key: str = "c") -> int | None:
+    item = client.get_item(TableName="tokens", Key={"pk": {"S": key}}, ConsistentRead=True).get("Item")
+    return None if item is None else int(item["n"]["N"])
+
+
+def test_a_transaction_retried_with_its_token_after_a_lost_response_applies_once(
+    any_local_server: Server,
+) -> None:
+    client = any_local_server.client("dynamodb")
+    create_simple_table(client, "tokens")
+
+    first = add_to_counter(client, TOKEN)  # as if this response never reached the caller
+    retried = add_to_counter(client, TOKEN)
+
+    assert retried["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert {k: v for k, v in retried.items() if k != "ResponseMetadata"} == {
+        k: v for k, v in first.items() if k != "ResponseMetadata"
+    }
+    assert retried["ResponseMetadata"]["RequestId"] != first["ResponseMetadata"]["RequestId"]
+    assert counter(client) == 1
+
+
+def test_the_same_token_with_a_different_request_is_an_idempotent_parameter_mismatch(
+    dynamorm_local: Server,
+) -> None:
+    client = dynamorm_local.client("dynamodb")
+    create_simple_table(client, "tokens")
+    add_to_counter(client, TOKEN)
+
+    with pytest.raises(ClientError) as info:
+        add_to_counter(client, TOKEN, amount=2)
+
+    assert info.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert counter(client) == 1
+
+
+def test_a_different_token_executes_the_transaction_again(dynamorm_local: Server) -> None:
+    client = dynamorm_local.client("dynamodb")
+    create_simple_table(client, "tokens")
+
+    for token in (TOKEN, TOKEN, "retry-token-2", "retry-token-2"):
+        add_to_counter(client, token)
+
+    assert counter(client) == 2
+
+
+def test_a_token_whose_transaction_failed_can_be_retried_and_executes(dynamorm_local: Server) -> None:
+    # DynamoDB remembers a token only for a successful transaction: a cancelled one changed nothing.
+    client = dynamorm_local.client("dynamodb")
+    create_simple_table(client, "tokens")
+    guarded = {
+        "TransactItems": [
+            {
+                "ConditionCheck": {
+                    "TableName": "tokens",
+                    "Key": {"pk": {"S": "gate"}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": "tokens",
+                    "Key": {"pk": {"S": "c"}},
+                    "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+        ],
+        "ClientRequestToken": TOKEN,
+    }
+    with pytest.raises(ClientError) as info:
+        client.transact_write_items(**guarded)
+    assert info.value.response["Error"]["Code"] == "TransactionCanceledException"
+
+    client.put_item(TableName="tokens", Item={"pk": {"S": "gate"}})
+    client.transact_write_items(**guarded)
+    client.transact_write_items(**guarded)
+
+    assert counter(client) == 1
+
+
+def test_a_token_is_forgotten_after_reset(dynamorm_local: Server) -> None:
+    if not isinstance(dynamorm_local, LocalDynamoDB):
+        pytest.skip("only the embedded server forgets its tokens on reset")
+    client = dynamorm_local.client("dynamodb")
+    create_simple_table(client, "tokens")
+    add_to_counter(client, TOKEN)
+    add_to_counter(client, TOKEN)
+    assert counter(client) == 1
+
+    dynamorm_local.reset()
+    create_simple_table(client, "tokens")
+    add_to_counter(client, TOKEN, amount=5)  # a different request: a mismatch, had the token survived
+
+    assert counter(client) == 5
+
+
+def test_a_token_is_forgotten_ten_minutes_after_its_transaction(
+    dynamorm_local: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dynamorm_py import local
+
+    if not isinstance(dynamorm_local, LocalDynamoDB):
+        pytest.skip("the clock of the embedded server only")
+    now = [1000.0]
+    monkeypatch.setattr(local._TRANSACTION_TOKENS, "clock", lambda: now[0])
+    client = dynamorm_local.client("dynamodb")
+    create_simple_table(client, "tokens")
+    add_to_counter(client, TOKEN)
+
+    now[0] += local._CLIENT_TOKEN_WINDOW_SECONDS - 1
+    add_to_counter(client, TOKEN)
+    assert counter(client) == 1
+
+    now[0] += 1
+    add_to_counter(client, TOKEN)
+    assert counter(client) == 2
