@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import botocore.session
@@ -18,26 +14,9 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+from fault_proxy import FaultProxy, ProxyEvent, refusing_endpoint
 
 from dynamorm_py.local import LocalDynamoDB, RemoteDynamoDB
-
-
-def load_fault_proxy() -> ModuleType:
-    """fault_proxy.py of this directory, by path: tests are no package under --import-mode=importlib."""
-    name = "dynamorm_tests_fault_proxy"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("fault_proxy.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fault_proxy = load_fault_proxy()
-FaultProxy = fault_proxy.FaultProxy
-ProxyEvent = fault_proxy.ProxyEvent
-refusing_endpoint = fault_proxy.refusing_endpoint
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
