@@ -61,6 +61,7 @@ from typing import Any, TypeVar
 from ._context import TableContext
 from ._core import Op, Sleep, aws_call
 from ._crud import check_model_instance, encode_put_item, seal_put_item
+from ._retry import RetryPolicy
 from .codec import AV, FieldCodec, ModelCodec
 from .errors import (
     ERR_INVALID_MODEL,
@@ -627,6 +628,11 @@ def batch_write_op(
             raise error from error.__cause__
 
 
-def make_backoff(uniform: Callable[[float, float], float] | None = None) -> Backoff:
-    """The default backoff, drawing its jitter from ``uniform`` when given."""
-    return Backoff() if uniform is None else Backoff(uniform=uniform)
+def make_backoff(
+    uniform: Callable[[float, float], float] | None = None, policy: RetryPolicy | None = None
+) -> Backoff:
+    """The backoff of ``policy`` (the table's retry policy; default: the default one), drawing its jitter
+    from ``uniform`` when given, else from the policy's source."""
+    if policy is None:
+        return Backoff() if uniform is None else Backoff(uniform=uniform)
+    return Backoff(base=policy.base_delay, cap=policy.max_delay, uniform=uniform or policy.uniform)

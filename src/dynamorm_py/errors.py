@@ -17,7 +17,8 @@
         ├── EncryptionNotConfiguredError        ErrEncryptionNotConfigured
         └── AwsError                            .code = the AWS error code
             ├── TransportError                  ErrTransport
-            └── CredentialsError                ErrNoCredentials
+            ├── CredentialsError                ErrNoCredentials
+            └── OutcomeUnknownError             ErrOutcomeUnknown
 
 ``ValidationError`` carries one of: ErrInvalidModel, ErrMissingPrimaryKey, ErrInvalidOperator,
 ErrEncryptedFieldNotQueryable, ErrInvalidEncryptedEnvelope, ErrIndexNotFound, ErrInvalidValue,
@@ -51,6 +52,7 @@ __all__ = [
     "EncryptionNotConfiguredError",
     "ModelDefinitionError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "SecurityValidationError",
     "TableNotFoundError",
     "TransactionCanceledError",
@@ -83,6 +85,7 @@ ERR_TIMEOUT = "ErrTimeout"
 ERR_PARTIAL_ITEM = "ErrPartialItem"
 ERR_TRANSPORT = "ErrTransport"
 ERR_NO_CREDENTIALS = "ErrNoCredentials"
+ERR_OUTCOME_UNKNOWN = "ErrOutcomeUnknown"
 
 
 @dataclass(frozen=True)
@@ -352,3 +355,34 @@ class CredentialsError(AwsError):
         super().__init__(code=self.default_code, message=message, operation=operation, table=table)
         self.aws_code = None
         self.reason = reason
+
+
+class OutcomeUnknownError(AwsError):
+    """A write whose outcome nobody knows: its last attempt failed, and an attempt of the same call may
+    have been applied (its answer was lost, it timed out after sending, or the server failed part-way).
+
+    The item may hold this call's write or not. **Re-read the item before retrying**: retrying blindly
+    can apply a change twice (an increment, a claim), and treating the call as failed can lose it.
+    A conflict that the library can prove is someone else's write is still ``ConditionFailedError``;
+    this error is raised instead whenever that cannot be decided.
+
+    ``key`` is the item's key as passed (python values, never part of the message; ``None`` for a
+    transaction), ``attempt_errors`` the typed error of every attempt, oldest first; the last one is
+    also ``__cause__``. Reads never raise it; batches report such writes as unprocessed instead.
+    """
+
+    default_code = ERR_OUTCOME_UNKNOWN
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        table: str | None = None,
+        key: Any = None,
+        attempt_errors: Sequence[BaseException] = (),
+    ) -> None:
+        super().__init__(code=self.default_code, message=message, operation=operation, table=table)
+        self.aws_code = None  # the library's verdict, not an AWS answer
+        self.key = key
+        self.attempt_errors: tuple[BaseException, ...] = tuple(attempt_errors)

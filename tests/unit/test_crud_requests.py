@@ -421,6 +421,7 @@ def test_delete_with_expected_version_adds_the_version_condition(
         "ConditionExpression": "#lc_ver = :lc_expected",
         "ExpressionAttributeNames": {"#lc_ver": "version"},
         "ExpressionAttributeValues": {":lc_expected": {"N": "3"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
@@ -442,6 +443,7 @@ def test_delete_ands_the_caller_condition_before_the_version_condition(
         "ConditionExpression": "(#n = :n) AND (#lc_ver = :lc_expected)",
         "ExpressionAttributeNames": {"#lc_ver": "version", "#n": "nickname"},
         "ExpressionAttributeValues": {":lc_expected": {"N": "0"}, ":n": {"S": "bob"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
@@ -459,6 +461,7 @@ def test_delete_with_a_caller_condition_only(notes: Table[Note], client: Recordi
         "ConditionExpression": "#c > :c",
         "ExpressionAttributeNames": {"#c": "count"},
         "ExpressionAttributeValues": {":c": {"N": "2"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
@@ -503,6 +506,7 @@ def test_update_sends_the_documented_request_and_returns_the_new_item() -> None:
                     ":lc_one": {"N": "1"},
                 },
                 "ReturnValues": "ALL_NEW",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             },
         )
     ]
@@ -1035,6 +1039,7 @@ def test_a_rejected_builder_call_leaves_the_builder_as_it_was(
         "ExpressionAttributeNames": {"#u_name": "name", "#c_score": "score"},
         "ExpressionAttributeValues": {":u1": {"S": "x"}, ":c1": {"N": "1"}},
         "ReturnValues": "NONE",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
@@ -1263,6 +1268,7 @@ def test_builder_add_to_a_null_set_is_rewritten_to_a_guarded_set() -> None:
                 ":sv_null": {"S": "NULL"},
             },
             "ReturnValues": "NONE",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         },
     )
 
@@ -2144,6 +2150,7 @@ def test_delete_item_takes_the_key_and_version_from_the_instance(
         "ConditionExpression": "#lc_ver = :lc_expected",
         "ExpressionAttributeNames": {"#lc_ver": "version"},
         "ExpressionAttributeValues": {":lc_expected": {"N": "3"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
     assert users.explain.delete_item(User(pk="u1", sk="profile", version=3)).params == client.last
 

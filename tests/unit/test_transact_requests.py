@@ -223,6 +223,7 @@ def test_every_action_type_builds_the_request_of_its_single_item_twin() -> None:
                             },
                             "ConditionExpression": "attribute_not_exists(#lc_pk)",
                             "ExpressionAttributeNames": {"#lc_pk": "owner"},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                     {
@@ -244,6 +245,7 @@ def test_every_action_type_builds_the_request_of_its_single_item_twin() -> None:
                                 ":lc_expected": {"N": "3"},
                                 ":lc_one": {"N": "1"},
                             },
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                     {
@@ -253,6 +255,7 @@ def test_every_action_type_builds_the_request_of_its_single_item_twin() -> None:
                             "ConditionExpression": "#lc_ver = :lc_expected",
                             "ExpressionAttributeNames": {"#lc_ver": "version"},
                             "ExpressionAttributeValues": {":lc_expected": {"N": "1"}},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                     {
@@ -262,6 +265,7 @@ def test_every_action_type_builds_the_request_of_its_single_item_twin() -> None:
                             "ConditionExpression": "#b >= :min",
                             "ExpressionAttributeNames": {"#b": "balance"},
                             "ExpressionAttributeValues": {":min": {"N": "100"}},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                 ],
