@@ -231,6 +231,7 @@ def retried_call(
             cause = exc
             error = map_botocore_error(exc, operation=op_name, table=table)
         # Only failures get here: the happy path above is one yield and one isinstance.
+        error.__cause__ = cause  # as when raised from it: kept in attempt_errors too
         attempt += 1
         errors.append(error)
         if attempt == 1:
