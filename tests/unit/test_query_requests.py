@@ -1618,3 +1618,20 @@ def test_iter_query_holds_one_page_at_a_time() -> None:
     gc.collect()
     assert [ref() for ref in first_page] == [None, None], "items of a used-up page are released"
     assert [o.order_id for o in items] == ["o4", "o5"]
+
+
+def test_the_library_retries_a_throttled_page_by_itself() -> None:
+    bounds: list[tuple[float, float]] = []
+
+    def jitter(low: float, high: float) -> float:
+        bounds.append((low, high))
+        return 0.0
+
+    client = RecordingClient([throttled(), throttled(), {"Items": [stored_order("o1")]}])
+    policy = RetryPolicy(base_delay=0.25, rand_uniform=jitter)
+
+    items = orders_table(client, retry_policy=policy).query_all("c1")
+
+    assert [o.order_id for o in items] == ["o1"]
+    assert len(client.calls) == 3
+    assert bounds == [(0.0, 0.25), (0.0, 0.5)]
