@@ -369,11 +369,15 @@ def send_update(
     A conditional update asks for the item on a failed condition: after an attempt whose answer was lost
     that item tells whether the failure is this call's own earlier write (see ``update_recognizer``).
     """
+    # An update that adds (ADD, arithmetic, list_append) is sent again after an attempt that may have
+    # applied only under a version lock, which the first application makes fail: a caller's condition or
+    # the existence guard may still hold, and the retry would add twice.
+    retry_safe = not _adds_up(params) or ":lc_expected" in (params.get("ExpressionAttributeValues") or {})
     if "ConditionExpression" in params:
         params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        write = Write(key, update_recognizer(ctx, params))
+        write = Write(key, update_recognizer(ctx, params), retry_safe=retry_safe)
     else:
-        write = Write(key, retry_safe=not _adds_up(params))
+        write = Write(key, retry_safe=retry_safe)
     try:
         response = yield from retried_call(
             ctx.retry, "update_item", params, op_name=op_name, table=ctx.table_name, write=write
@@ -421,11 +425,11 @@ def put_recognizer(
 ) -> Callable[[Mapping[str, Any] | None], tuple[Verdict, dict[str, Any]]]:
     """A put is ours when the item is the one sent. Another item defeats an if-not-exists claim; after any
     other condition it may have overwritten ours, so that stays undecided."""
-    stamped = _stamped(ctx.codec)
+    codec = ctx.codec
 
     def recognize(current: Mapping[str, Any] | None) -> tuple[Verdict, dict[str, Any]]:
         if current is not None and item_equal(current, sent):
-            return (OURS if stamped else UNKNOWN), {}
+            return (OURS if _stamped(codec) else UNKNOWN), {}
         return (THEIRS if claim and current is not None else UNKNOWN), {}
 
     return recognize
@@ -437,9 +441,9 @@ def delete_recognizer(
     """A delete is done when the item is gone; an item one version past the expected one was updated by
     someone else first (so ours never applied)."""
     codec = ctx.codec
-    expected = (params.get("ExpressionAttributeValues") or {}).get(":lc_expected")
 
     def recognize(current: Mapping[str, Any] | None) -> tuple[Verdict, dict[str, Any]]:
+        expected = (params.get("ExpressionAttributeValues") or {}).get(":lc_expected")
         if current is None:
             return OURS, {}
         if expected is not None and _version_is(codec, current, expected, 1):
@@ -490,11 +494,11 @@ def update_recognizer(
     values; at ``expected + 1`` with anything else, someone else's update won (ours needed ``expected``).
     Without a version only a match with this call's timestamp decides (ours); nothing proves it theirs."""
     codec = ctx.codec
-    values: Mapping[str, Any] = params.get("ExpressionAttributeValues") or {}
-    expected = values.get(":lc_expected")
-    stamped = ":lc_now" in values
 
     def recognize(current: Mapping[str, Any] | None) -> tuple[Verdict, dict[str, Any]]:
+        values: Mapping[str, Any] = params.get("ExpressionAttributeValues") or {}
+        expected = values.get(":lc_expected")
+        stamped = ":lc_now" in values
         if current is None:
             return UNKNOWN, {}
         if expected is not None and not _version_is(codec, current, expected, 1):

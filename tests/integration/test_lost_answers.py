@@ -4,7 +4,9 @@ Faults are injected in the botocore client by event handlers, seeded so every ru
 
 * ``after-call``: the server has applied the request, and its answer is "lost" (a ``ReadTimeoutError``
   raised where the answer would be returned), as when a connection drops after the server answered;
-* ``before-call``: the request is dropped before it is sent (``EndpointConnectionError``).
+* ``after-call`` too: the server applied the request but the answer is an HTTP 500 (``InternalServerError``);
+* ``before-call``: the request is dropped before it is sent (``EndpointConnectionError``), or refused as
+  throttled (``ProvisionedThroughputExceededException``), so it is not applied.
 
 The checks: counters equal the increments reported successful (no double-apply, no loss; unknown outcomes
 bound the difference), a single writer never sees a conflict (every conflict reported must be someone else's
@@ -20,14 +22,16 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from dynamorm_py import (
+    AwsError,
     ConditionFailedError,
     ModelDefinition,
     OutcomeUnknownError,
     RetryPolicy,
     Table,
+    TransportError,
     dynamorm_field,
 )
 from dynamorm_py.local import LocalDynamoDB, RemoteDynamoDB
@@ -58,30 +62,51 @@ CLAIMS = ModelDefinition.from_dataclass(Claim, table_name="fault_claims")
 
 
 class Faults:
-    """Seeded faults on one botocore client: ``lose`` of the answers (after the server applied the
-    request) and ``drop`` of the requests (before sending) are failed, at the given rates."""
+    """Seeded faults on one botocore client, at the given rates: ``lose`` answers and answer ``fail`` with a
+    500 after the server applied the request; ``drop`` and ``throttle`` requests before sending them."""
 
-    def __init__(self, client: Any, *, seed: int, lose: float, drop: float) -> None:
+    def __init__(
+        self, client: Any, *, seed: int, lose: float, drop: float, fail: float = 0.0, throttle: float = 0.0
+    ) -> None:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self.lose, self.drop = lose, drop
-        self.lost = self.dropped = 0
+        self.lose, self.drop, self.fail, self.throttle = lose, drop, fail, throttle
+        self.lost = self.dropped = self.failed = self.throttled = 0
         client.meta.events.register("before-call.dynamodb", self._before)
         client.meta.events.register("after-call.dynamodb", self._after)
 
-    def _roll(self, rate: float) -> bool:
-        with self._lock:
-            return self._random.random() < rate
+    def off(self) -> None:
+        self.lose = self.drop = self.fail = self.throttle = 0.0
 
-    def _before(self, **_: Any) -> None:
-        if self._roll(self.drop):
+    def _roll(self) -> float:
+        with self._lock:
+            return self._random.random()
+
+    def _before(self, model: Any, **_: Any) -> None:
+        roll = self._roll()
+        if roll < self.drop:
             self.dropped += 1
             raise EndpointConnectionError(endpoint_url="http://fault.injected")
+        if roll < self.drop + self.throttle:
+            self.throttled += 1
+            raise _answer("ProvisionedThroughputExceededException", 400, model.name)
 
-    def _after(self, **_: Any) -> None:
-        if self._roll(self.lose):
+    def _after(self, model: Any, **_: Any) -> None:
+        roll = self._roll()
+        if roll < self.lose:
             self.lost += 1
             raise ReadTimeoutError(endpoint_url="http://fault.injected")
+        if roll < self.lose + self.fail:
+            self.failed += 1
+            raise _answer("InternalServerError", 500, model.name)
+
+
+def _answer(code: str, status: int, operation: str) -> ClientError:
+    response: Any = {
+        "Error": {"Code": code, "Message": "injected"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, operation)
 
 
 def faulty_table(
@@ -99,13 +124,17 @@ class Tally:
     successes: int = 0
     conflicts: int = 0
     unknown: int = 0
+    not_applied: int = 0
 
 
 def increment(table: Table[Counter], key: str, tally: Tally) -> None:
-    """The loop a user writes: re-read, increment, retry on a conflict; an unknown outcome is not retried
-    blindly (here it is only counted)."""
+    """The loop a user writes: re-read, increment, retry on a conflict or on a failure that was not
+    applied; an unknown outcome is not retried blindly (here it is only counted)."""
     while True:
-        current = table.get(key, consistent_read=True)
+        try:
+            current = table.get(key, consistent_read=True)
+        except AwsError:  # typed: the read failed on every attempt; reads never have unknown outcomes
+            continue
         try:
             table.update(key, None, {"count": current.count + 1}, expected_version=current.version)
         except ConditionFailedError:
@@ -114,23 +143,31 @@ def increment(table: Table[Counter], key: str, tally: Tally) -> None:
         except OutcomeUnknownError:
             tally.unknown += 1
             return
+        except AwsError as exc:  # every attempt failed without being applied
+            assert exc.code == "ProvisionedThroughputExceededException" or (
+                isinstance(exc, TransportError) and not exc.may_have_applied
+            )
+            tally.not_applied += 1
+            continue
         tally.successes += 1
         return
 
 
 def test_a_single_writer_counts_every_increment_once_under_lost_answers(dynamorm_local: Server) -> None:
-    table, faults = faulty_table(dynamorm_local, COUNTERS, seed=11, lose=0.3, drop=0.1)
-    faults.lose = faults.drop = 0.0
-    table.put(Counter("c1"))
-    faults.lose, faults.drop = 0.3, 0.1
+    setup, _ = faulty_table(dynamorm_local, COUNTERS, seed=1, lose=0.0, drop=0.0)
+    setup.put(Counter("c1"))
+    table, faults = faulty_table(
+        dynamorm_local, COUNTERS, seed=11, lose=0.2, drop=0.1, fail=0.1, throttle=0.1
+    )
     tally = Tally()
 
     for _ in range(60):
         increment(table, "c1", tally)
 
-    faults.lose = faults.drop = 0.0
+    faults.off()
     final = table.get("c1", consistent_read=True)
-    assert faults.lost > 10 and faults.dropped > 3  # the faults did happen
+    # the faults did happen
+    assert faults.lost > 10 and faults.dropped > 3 and faults.failed > 3 and faults.throttled > 3
     assert tally.conflicts == 0  # nobody else writes: a conflict would be our own write, misread
     assert tally.successes + tally.unknown == 60
     assert tally.successes <= final.count <= tally.successes + tally.unknown
@@ -176,7 +213,7 @@ def test_claims_with_if_not_exists_are_never_reported_as_lost_to_ourselves(dynam
         except OutcomeUnknownError:
             outcomes[f"k{n}"] = "unknown"
 
-    faults.lose = faults.drop = 0.0
+    faults.off()
     assert faults.lost > 5
     for key, outcome in outcomes.items():
         stored = table.get(key, consistent_read=True, default=None)

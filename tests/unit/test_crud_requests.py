@@ -2485,3 +2485,13 @@ def test_the_client_a_table_builds_has_botocore_retries_off(monkeypatch: pytest.
     client = Table(NOTES).client
 
     assert client.meta.config.retries["total_max_attempts"] == 1
+
+
+def test_a_guarded_increment_is_not_resent_after_an_answer_was_lost() -> None:
+    # The existence guard still holds after the first ADD applied: a second one would count twice.
+    table, client = retried(LEDGERS, update_item=[lost(), {}])
+
+    with pytest.raises(OutcomeUnknownError):
+        table.update_builder("a1").add("balance", 1).condition("balance", ">", 0).execute()
+
+    assert len(client.calls) == 1
