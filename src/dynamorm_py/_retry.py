@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -131,8 +131,8 @@ DEFAULT_POLICY = RetryPolicy()
 Recognizer = Callable[[Mapping[str, Any] | None], tuple[Verdict, dict[str, Any]]]
 
 
-class Write:
-    """What :func:`retried_call` needs to know about a write (a plain class: one is made per write).
+class Write(NamedTuple):
+    """What :func:`retried_call` needs to know about a write (a tuple: one is made per write, cheaply).
 
     * ``key()`` gives the item's key for :class:`OutcomeUnknownError` (called only on that path).
     * ``recognize(item)`` gets the item as it is when the condition failed (``None``: no item) and returns
@@ -140,23 +140,13 @@ class Write:
     * ``idempotent``: the server itself answers a retry of an applied request with success (a transaction
       with its token), so its answers are trusted as they are.
     * ``retry_safe``: sending the request again after an attempt that may have applied cannot apply it
-      twice unnoticed (false for an unconditional ADD or arithmetic update: a retry would add twice).
+      twice unnoticed (false for an adding update without a version lock: a retry would add twice).
     """
 
-    __slots__ = ("idempotent", "key", "recognize", "retry_safe")
-
-    def __init__(
-        self,
-        key: Callable[[], Any],
-        recognize: Recognizer | None = None,
-        *,
-        idempotent: bool = False,
-        retry_safe: bool = True,
-    ) -> None:
-        self.key = key
-        self.recognize = recognize
-        self.idempotent = idempotent
-        self.retry_safe = retry_safe
+    key: Callable[[], Any]
+    recognize: Recognizer | None = None
+    idempotent: bool = False
+    retry_safe: bool = True
 
 
 def classify(error: Exception, cause: BaseException | None = None) -> tuple[bool, bool]:
