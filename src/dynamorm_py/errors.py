@@ -26,9 +26,12 @@ ErrInvalidCursor, ErrAwsValidation, ErrRetryExhausted, ErrTimeout, ErrPartialIte
 
 ``TransportError`` means AWS never answered: the connection failed, timed out or was cut, or botocore failed
 in another way (its exception is ``__cause__``). ``may_have_applied`` says whether the request may have
-reached the server: ``False`` only when the last attempt never got a connection. ``CredentialsError`` means
-no usable credentials were found, so nothing was sent; it is a sibling rather than a kind of transport
-failure because retrying never fixes it, and a retry loop on ``TransportError`` must not spin on it.
+reached the server: ``False`` only when the last attempt never got a connection. The library retries these
+itself (``RetryPolicy``); a write that fails after an attempt that may have applied raises
+``OutcomeUnknownError`` instead, so a ``TransportError`` from a write means it was not applied.
+``CredentialsError`` means no usable credentials were found, so nothing was sent; it is a sibling rather
+than a kind of transport failure because retrying never fixes it, and a retry loop on ``TransportError``
+must not spin on it.
 
 Every error carries ``operation`` (the public method that failed), ``table`` (physical table name),
 ``field`` (attribute name at fault), ``aws_code`` (when AWS raised it) and the original exception as
@@ -314,8 +317,9 @@ class TransportError(AwsError):
     failure. The botocore exception is ``__cause__`` and its class name is ``reason``.
 
     ``may_have_applied`` is ``False`` only when the last attempt could not connect, so that attempt was not
-    sent. botocore retries connection failures and read timeouts itself before giving up, so an earlier
-    attempt of the same call may still have reached the server when the client retries.
+    sent. The library retries transport failures itself (``RetryPolicy``); a caller's client may also
+    retry inside botocore, where an earlier attempt of the same call may have reached the server. Writes
+    whose attempts may have applied raise :class:`OutcomeUnknownError` rather than this error.
     """
 
     default_code = ERR_TRANSPORT

@@ -144,7 +144,13 @@ def library_client() -> Any:
 
 
 class Table(Generic[T]):
-    """A DynamoDB table holding items of one model ``T``."""
+    """A DynamoDB table holding items of one model ``T``.
+
+    Every request is retried on throttling, HTTP 5xx and network failures per the table's ``RetryPolicy``.
+    A conditional write whose earlier attempt may have applied recognises its own write and succeeds; when
+    a write cannot tell whether it applied, it raises ``OutcomeUnknownError`` (re-read before retrying),
+    never ``ConditionFailedError``, which stays the sign of someone else's write.
+    """
 
     def __init__(
         self,
