@@ -1,4 +1,4 @@
-"""Client CPU per single-item write: what the library's retry bookkeeping and the extra request parameter cost.
+"""Client CPU per single-item write: what retry bookkeeping and the extra request parameter cost.
 
 A real botocore client whose HTTP send is answered in-process (a ``before-send`` handler returns canned
 response bytes), so botocore's serialization, signing and parsing run as in production and nothing else
