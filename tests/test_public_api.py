@@ -22,6 +22,7 @@ EXPECTED_ALL = {
     "EncryptionNotConfiguredError",
     "ModelDefinitionError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "SecurityValidationError",
     "TableNotFoundError",
     "TransactionCanceledError",
@@ -49,6 +50,7 @@ EXPECTED_ALL = {
     "TransactWriteAction",
     # table, previews, schema
     "PreparedRequest",
+    "RetryPolicy",
     "Table",
     "build_create_table_request",
     "create_table",
@@ -101,6 +103,7 @@ SUBMODULE_NAMES = {
         "AwsError",
         "TransportError",
         "CredentialsError",
+        "OutcomeUnknownError",
         "CancellationReason",
     ],
     "dynamorm_py.model": [
@@ -136,6 +139,7 @@ SUBMODULE_NAMES = {
         "TransactWriteAction",
     ],
     "dynamorm_py.table": ["Table"],
+    "dynamorm_py.retry": ["RetryPolicy"],
     "dynamorm_py.update_builder": ["UpdateBuilder"],
     "dynamorm_py.encryption": [
         "marshal_attribute_value_json",
@@ -218,7 +222,7 @@ def test_top_level_names_are_the_submodule_objects() -> None:
 def test_importing_the_package_imports_no_extra_and_no_lazy_module() -> None:
     code = (
         "import sys, dynamorm_py\n"
-        "watched = ('moto', 'aiobotocore', 'dynamorm_py.table', 'dynamorm_py.schema')\n"
+        "watched = ('moto', 'aiobotocore', 'dynamorm_py.table', 'dynamorm_py.schema', 'dynamorm_py.retry')\n"
         "loaded = [m for m in watched if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )

@@ -21,6 +21,7 @@ from .errors import (
     EncryptionNotConfiguredError,
     ModelDefinitionError,
     NotFoundError,
+    OutcomeUnknownError,
     TableNotFoundError,
     TransactionCanceledError,
     TransportError,
@@ -49,6 +50,7 @@ from .transaction import (
 if TYPE_CHECKING:
     from ._core import PreparedRequest
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
+    from .retry import RetryPolicy
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
     from .streams import (
         StreamRecord,
@@ -98,6 +100,7 @@ _LAZY = {
     "validate_expression": "validation",
     "validate_table_name": "validation",
     "validate_index_name": "validation",
+    "RetryPolicy": "retry",
     "StreamRecord": "streams",
     "parse_stream_record": "streams",
     "parse_stream_event": "streams",
@@ -127,12 +130,14 @@ __all__ = [
     "ModelDefinition",
     "ModelDefinitionError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "Page",
     "PreparedRequest",
     "Projection",
     "QueryOptimizer",
     "QueryPlan",
     "QueryShape",
+    "RetryPolicy",
     "ScanShape",
     "SecurityValidationError",
     "SortKeyCondition",

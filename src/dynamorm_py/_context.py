@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from ._core import Op
+from ._retry import DEFAULT_POLICY, RetryPolicy
 from .codec import AV, ModelCodec
 from .errors import (
     ERR_INVALID_VALUE,
@@ -125,6 +126,7 @@ class TableContext(Generic[T]):
     security: bool = True
     signing_keys: tuple[bytes, ...] = ()
     accept_unsigned_cursors: bool = False
+    retry: RetryPolicy = DEFAULT_POLICY
     # Set by explain(): encryption is rendered as EXPLAIN_ENVELOPE and the attribute recorded here.
     explain_log: list[str] | None = field(default=None, compare=False)
 

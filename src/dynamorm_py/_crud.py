@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 
 from . import _context
 from ._context import TableContext, check_whole_item
-from ._core import Op, aws_call
+from ._core import Op
+from ._retry import OURS, THEIRS, UNKNOWN, Verdict, Write, av_equal, item_equal, retried_call
 from .codec import EncodedItem, FieldCodec, ModelCodec, check_item_size, format_timestamp
 from .errors import ERR_INVALID_MODEL, ConditionFailedError, NotFoundError, ValidationError
 from .expressions import (
@@ -132,7 +133,17 @@ def put_op(
         expression_attribute_values=expression_attribute_values,
         if_not_exists=if_not_exists,
     )
-    yield from aws_call("dynamodb", "put_item", params, op_name="put", table=ctx.table_name)
+    codec = ctx.codec
+    key = lambda: _python_key(codec, getattr(item, codec.pk.python_name), _sk_of(codec, item))  # noqa: E731
+    if "ConditionExpression" in params:
+        params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        claim = if_not_exists and not (
+            condition_expression or expression_attribute_names or expression_attribute_values
+        )
+        write = Write(key, put_recognizer(ctx, params["Item"], claim=claim))
+    else:
+        write = Write(key)  # the same item again: a retry cannot apply anything twice
+    yield from retried_call(ctx.retry, "put_item", params, op_name="put", table=ctx.table_name, write=write)
     # Always a copy (api.md §1.3), even without lifecycle values: callers may mutate what put returns.
     # T is checked to be the model's dataclass above, which mypy cannot see through the TypeVar.
     return dataclasses.replace(item, **lifecycle)  # type: ignore[type-var]
@@ -164,7 +175,7 @@ def get_op(
     pk, sk = split_key_argument(ctx, pk, sk)
     key = ctx.codec.encode_key(pk, sk)
     params = {"TableName": ctx.table_name, "Key": key, "ConsistentRead": bool(consistent_read)}
-    response = yield from aws_call("dynamodb", "get_item", params, op_name="get", table=ctx.table_name)
+    response = yield from retried_call(ctx.retry, "get_item", params, op_name="get", table=ctx.table_name)
     item = response.get("Item")
     if not item:
         if default is not MISSING:
@@ -187,7 +198,7 @@ def exists_op(ctx: TableContext[T], pk: Any, sk: Any = None, *, consistent_read:
         "ProjectionExpression": ", ".join(names),
         "ExpressionAttributeNames": names,
     }
-    response = yield from aws_call("dynamodb", "get_item", params, op_name="exists", table=ctx.table_name)
+    response = yield from retried_call(ctx.retry, "get_item", params, op_name="exists", table=ctx.table_name)
     return bool(response.get("Item"))
 
 
@@ -215,10 +226,24 @@ def delete_request(
     return params
 
 
+def send_delete(ctx: TableContext[T], params: dict[str, Any], pk: Any, sk: Any, *, op_name: str) -> Op[None]:
+    """Send a DeleteItem; a conditional one that fails after a lost attempt checks whether it was ours."""
+    codec = ctx.codec
+    key = lambda: _python_key(codec, pk, sk)  # noqa: E731
+    if "ConditionExpression" in params:
+        params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        write = Write(key, delete_recognizer(ctx, params))
+    else:
+        write = Write(key)
+    yield from retried_call(
+        ctx.retry, "delete_item", params, op_name=op_name, table=ctx.table_name, write=write
+    )
+
+
 def delete_op(ctx: TableContext[T], pk: Any, sk: Any = None, **kwargs: Any) -> Op[None]:
     pk, sk = split_key_argument(ctx, pk, sk)
     params = delete_request(ctx, pk, sk, **kwargs)
-    yield from aws_call("dynamodb", "delete_item", params, op_name="delete", table=ctx.table_name)
+    yield from send_delete(ctx, params, pk, sk, op_name="delete")
 
 
 def delete_item_op(
@@ -239,7 +264,7 @@ def delete_item_op(
     pk = getattr(item, codec.pk.python_name)
     sk = getattr(item, codec.sk.python_name) if codec.sk is not None else None
     params = delete_request(ctx, pk, sk, expected_version=expected_version, **kwargs)
-    yield from aws_call("dynamodb", "delete_item", params, op_name="delete_item", table=ctx.table_name)
+    yield from send_delete(ctx, params, pk, sk, op_name="delete_item")
 
 
 # --- updates that must not create an item the model cannot read -----------------------------------------
@@ -333,24 +358,159 @@ def _failed_on_a_missing_item(exc: ConditionFailedError) -> bool:
 
 
 def send_update(
-    ctx: TableContext[T], params: dict[str, Any], *, guarded: bool, op_name: str
+    ctx: TableContext[T],
+    params: dict[str, Any],
+    *,
+    guarded: bool,
+    op_name: str,
+    key: Callable[[], Any] = lambda: None,
 ) -> Op[dict[str, Any]]:
-    """Send an UpdateItem; a guarded one failing on a missing item is ``NotFoundError``."""
-    if not guarded:
-        response: dict[str, Any] = yield from aws_call(
-            "dynamodb", "update_item", params, op_name=op_name, table=ctx.table_name
-        )
-        return response
-    params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    """Send an UpdateItem; a guarded one failing on a missing item is ``NotFoundError``.
+
+    A conditional update asks for the item on a failed condition: after an attempt whose answer was lost
+    that item tells whether the failure is this call's own earlier write (see ``update_recognizer``).
+    """
+    # An update that adds (ADD, arithmetic, list_append) is sent again after an attempt that may have
+    # applied only under a version lock, which the first application makes fail: a caller's condition or
+    # the existence guard may still hold, and the retry would add twice.
+    retry_safe = not _adds_up(params) or ":lc_expected" in (params.get("ExpressionAttributeValues") or {})
+    if "ConditionExpression" in params:
+        params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        write = Write(key, update_recognizer(ctx, params), retry_safe=retry_safe)
+    else:
+        write = Write(key, retry_safe=retry_safe)
     try:
-        response = yield from aws_call(
-            "dynamodb", "update_item", params, op_name=op_name, table=ctx.table_name
+        response = yield from retried_call(
+            ctx.retry, "update_item", params, op_name=op_name, table=ctx.table_name, write=write
         )
     except ConditionFailedError as exc:
-        if not _failed_on_a_missing_item(exc):
+        if not guarded or not _failed_on_a_missing_item(exc):
             raise  # the item exists: the caller's condition is false
         raise NotFoundError("item not found: nothing was written", aws_code=exc.aws_code) from exc.__cause__
     return response
+
+
+# --- recognising this call's own write after a lost answer ----------------------------------------------
+#
+# When an attempt may have applied (its answer was lost) and the retry fails its condition, the item that
+# came back with the failure (ALL_OLD) is compared with what this call wrote. A verdict of ``THEIRS`` is
+# given only when this call's write provably did not apply; whatever cannot be decided is ``UNKNOWN``.
+
+_SET_VALUE = re.compile(r"(?:^|, )(#\w+) = (:\w+)(?=, |$)")
+
+
+def _python_key(codec: ModelCodec, pk: Any, sk: Any) -> Any:
+    """A key as callers pass it to ``batch_get``: the pk alone, or ``(pk, sk)``."""
+    return pk if codec.sk is None else (pk, sk)
+
+
+def _sk_of(codec: ModelCodec, item: Any) -> Any:
+    return getattr(item, codec.sk.python_name) if codec.sk is not None else None
+
+
+def _stamped(codec: ModelCodec) -> bool:
+    """Whether every write of this model carries its own timestamp (so two writers' items differ)."""
+    return any(f.role == "updated_at" for f in codec.lifecycle)
+
+
+def _version_is(codec: ModelCodec, item: Mapping[str, Any], expected: Mapping[str, Any], step: int) -> bool:
+    version = version_field(codec)
+    if version is None:
+        return False
+    stored = item.get(version.attribute_name)
+    return isinstance(stored, dict) and av_equal(stored, {"N": str(int(expected["N"]) + step)})
+
+
+def put_recognizer(
+    ctx: TableContext[T], sent: Mapping[str, Any], *, claim: bool
+) -> Callable[[Mapping[str, Any] | None], tuple[Verdict, dict[str, Any]]]:
+    """A put is ours when the item is the one sent. Another item defeats an if-not-exists claim; after any
+    other condition it may have overwritten ours, so that stays undecided."""
+    codec = ctx.codec
+
+    def recognize(current: Mapping[str, Any] | None) -> tuple[Verdict, dict[str, Any]]:
+        if current is not None and item_equal(current, sent):
+            return (OURS if _stamped(codec) else UNKNOWN), {}
+        return (THEIRS if claim and current is not None else UNKNOWN), {}
+
+    return recognize
+
+
+def delete_recognizer(
+    ctx: TableContext[T], params: Mapping[str, Any]
+) -> Callable[[Mapping[str, Any] | None], tuple[Verdict, dict[str, Any]]]:
+    """A delete is done when the item is gone; an item one version past the expected one was updated by
+    someone else first (so ours never applied)."""
+    codec = ctx.codec
+
+    def recognize(current: Mapping[str, Any] | None) -> tuple[Verdict, dict[str, Any]]:
+        expected = (params.get("ExpressionAttributeValues") or {}).get(":lc_expected")
+        if current is None:
+            return OURS, {}
+        if expected is not None and _version_is(codec, current, expected, 1):
+            return THEIRS, {}
+        return UNKNOWN, {}
+
+    return recognize
+
+
+def _shows_update(params: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Whether ``current`` holds every plain ``SET #a = :v`` value of the request and none it REMOVEs."""
+    names: Mapping[str, str] = params.get("ExpressionAttributeNames") or {}
+    values: Mapping[str, Any] = params.get("ExpressionAttributeValues") or {}
+    pieces = _CLAUSE.split(str(params.get("UpdateExpression") or ""))
+    for keyword, body in zip(pieces[1::2], pieces[2::2], strict=True):
+        if keyword == "SET":
+            for name, value in _SET_VALUE.findall(body):
+                stored = current.get(names.get(name, name))
+                if stored is None or value not in values or not av_equal(stored, values[value]):
+                    return False
+    _, removed = update_effects(params)
+    return not any(attribute in current for attribute in removed)
+
+
+def _adds_up(params: Mapping[str, Any]) -> bool:
+    """Whether applying the update twice differs from applying it once (ADD, arithmetic, list_append)."""
+    expression = str(params.get("UpdateExpression") or "")
+    return "ADD " in expression or "list_append(" in expression or " + " in expression or " - " in expression
+
+
+def _update_answer(params: Mapping[str, Any], current: Mapping[str, Any]) -> tuple[Verdict, dict[str, Any]]:
+    """The response this update would have had, rebuilt from the item it left."""
+    wanted = params.get("ReturnValues") or "NONE"
+    if wanted == "ALL_NEW":
+        return OURS, {"Attributes": dict(current)}
+    if wanted == "UPDATED_NEW":
+        written, _ = update_effects(params)
+        return OURS, {"Attributes": {a: v for a, v in current.items() if a in written}}
+    if wanted == "NONE":
+        return OURS, {}
+    return UNKNOWN, {}  # the old values it asked for are gone
+
+
+def update_recognizer(
+    ctx: TableContext[T], params: Mapping[str, Any]
+) -> Callable[[Mapping[str, Any] | None], tuple[Verdict, dict[str, Any]]]:
+    """A versioned update is ours when the item is at ``expected + 1`` with this call's ``updated_at`` and
+    values; at ``expected + 1`` with anything else, someone else's update won (ours needed ``expected``).
+    Without a version only a match with this call's timestamp decides (ours); nothing proves it theirs."""
+    codec = ctx.codec
+
+    def recognize(current: Mapping[str, Any] | None) -> tuple[Verdict, dict[str, Any]]:
+        values: Mapping[str, Any] = params.get("ExpressionAttributeValues") or {}
+        expected = values.get(":lc_expected")
+        stamped = ":lc_now" in values
+        if current is None:
+            return UNKNOWN, {}
+        if expected is not None and not _version_is(codec, current, expected, 1):
+            return UNKNOWN, {}
+        if not _shows_update(params, current):
+            return (THEIRS if expected is not None else UNKNOWN), {}
+        if not stamped:
+            return UNKNOWN, {}  # another writer could have written these very values
+        return _update_answer(params, current)
+
+    return recognize
 
 
 def update_request(
@@ -404,7 +564,10 @@ def update_op(
     params = yield from update_request(ctx, pk, sk, updates, **kwargs)
     params["ReturnValues"] = "ALL_NEW"
     guarded = guard_update(ctx, params, upsert=upsert)
-    response = yield from send_update(ctx, params, guarded=guarded, op_name=op_name)
+    codec = ctx.codec
+    response = yield from send_update(
+        ctx, params, guarded=guarded, op_name=op_name, key=lambda: _python_key(codec, pk, sk)
+    )
     attributes = response.get("Attributes")
     if not attributes:
         raise ValidationError("update returned no attributes", code=ERR_INVALID_MODEL)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeVar
 
 from ._context import TableContext
-from ._core import Op, Sleep, aws_call
+from ._core import Op, Sleep
+from ._retry import retried_call
 from .codec import AV, FieldCodec, ModelCodec, check_key_av
 from .cursor import (
     issue_cursor,
@@ -45,7 +46,7 @@ __all__ = [
     "PageWalker",
     "QueryArgs",
     "ReadRequest",
-    "RetryPolicy",
+    "PageRetryPolicy",
     "ScanArgs",
     "SegmentPlan",
     "all_items_op",
@@ -563,8 +564,8 @@ def computed(compute: Callable[[], R]) -> Op[R]:
 
 
 def _call(ctx: TableContext[Any], request: ReadRequest, op_name: str) -> Op[dict[str, Any]]:
-    response: dict[str, Any] = yield from aws_call(
-        "dynamodb", request.operation, request.params, op_name=op_name, table=ctx.table_name
+    response: dict[str, Any] = yield from retried_call(
+        ctx.retry, request.operation, request.params, op_name=op_name, table=ctx.table_name
     )
     return response
 
@@ -680,7 +681,7 @@ def count_op(
 
 
 @dataclass(frozen=True)
-class RetryPolicy(Generic[T]):
+class PageRetryPolicy(Generic[T]):
     """The retry parameters of ``query_with_retry`` / ``scan_with_retry`` (api.md §1.3)."""
 
     max_retries: int = 5
@@ -712,7 +713,7 @@ class RetryPolicy(Generic[T]):
 
 
 def page_with_retry_op(
-    ctx: TableContext[T], args: QueryArgs | ScanArgs, policy: RetryPolicy[T], *, op_name: str
+    ctx: TableContext[T], args: QueryArgs | ScanArgs, policy: PageRetryPolicy[T], *, op_name: str
 ) -> Op[Page[T]]:
     """Up to ``max_retries + 1`` attempts at one page until the policy accepts it; else the last page.
 

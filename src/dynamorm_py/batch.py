@@ -61,6 +61,7 @@ from typing import Any, TypeVar
 from ._context import TableContext
 from ._core import Op, Sleep, aws_call
 from ._crud import check_model_instance, encode_put_item, seal_put_item
+from ._retry import RetryPolicy, classify
 from .codec import AV, FieldCodec, ModelCodec
 from .errors import (
     ERR_INVALID_MODEL,
@@ -241,7 +242,16 @@ def _duplicate_key() -> ValidationError:
 
 
 def _retryable(exc: Exception) -> bool:
-    return isinstance(exc, AwsError) and exc.code in RETRYABLE_CODES
+    """Throttling, and the failures the table's retry policy retries (HTTP 5xx, network): batch puts,
+    deletes and gets can be sent again without harm, so a request whose fate is unknown is resent."""
+    if isinstance(exc, AwsError) and exc.code in RETRYABLE_CODES:
+        return True
+    return classify(exc, exc.__cause__)[0]
+
+
+def _failure(exc: Exception) -> Exception | None:
+    """The error to report if retries run out after ``exc`` (throttling is reported as exhausted retries)."""
+    return None if isinstance(exc, AwsError) and exc.code in RETRYABLE_CODES else exc
 
 
 def _reason(exc: BaseException, *, operation: str, table: str) -> str:
@@ -300,6 +310,7 @@ def batch_get_op(
         for start in range(0, len(order), BATCH_GET_LIMIT):
             pending = order[start : start + BATCH_GET_LIMIT]
             retry = 0
+            last_error: Exception | None = None
             while pending:
                 params = {"RequestItems": {ctx.table_name: {"Keys": [encoded[i] for i in pending], **spec}}}
                 try:
@@ -309,7 +320,9 @@ def batch_get_op(
                 except Exception as exc:
                     if not _retryable(exc):
                         raise
+                    last_error = _failure(exc)
                 else:
+                    last_error = None
                     for item in (response.get("Responses") or {}).get(ctx.table_name) or ():
                         identity = key_identity(codec, item)
                         if identity in originals and identity not in found:
@@ -323,6 +336,8 @@ def batch_get_op(
                         break
                 retry += 1
                 if retry > max_retries:
+                    if last_error is not None:
+                        raise last_error  # reported with every key not read
                     exhausted = True
                     break
                 yield Sleep(backoff.delay(retry))
@@ -509,6 +524,7 @@ def write_chunk_op(
     identities: list[KeyIdentity] = []  # computed only once something comes back unprocessed
     pending = requests
     retry = 0
+    last_error: Exception | None = None
     while True:
         params = {"RequestItems": {ctx.table_name: pending}}
         try:
@@ -518,7 +534,9 @@ def write_chunk_op(
         except Exception as exc:
             if not _retryable(exc):
                 return _chunk_leftovers(ctx, chunk, requests, identities, pending, exc)
+            last_error = _failure(exc)  # a chunk whose fate is unknown stays pending: resending is harmless
         else:
+            last_error = None
             left = (response.get("UnprocessedItems") or {}).get(ctx.table_name)
             if not left:
                 return ChunkResult(chunk.index)
@@ -531,7 +549,7 @@ def write_chunk_op(
                 return ChunkResult(chunk.index)
         retry += 1
         if retry > max_retries:
-            return _chunk_leftovers(ctx, chunk, requests, identities, pending, None)
+            return _chunk_leftovers(ctx, chunk, requests, identities, pending, last_error)
         try:
             yield Sleep(backoff.delay(retry))
         except Exception as exc:  # the caller's sleep (or random source) failed: report, do not drop
@@ -627,6 +645,11 @@ def batch_write_op(
             raise error from error.__cause__
 
 
-def make_backoff(uniform: Callable[[float, float], float] | None = None) -> Backoff:
-    """The default backoff, drawing its jitter from ``uniform`` when given."""
-    return Backoff() if uniform is None else Backoff(uniform=uniform)
+def make_backoff(
+    uniform: Callable[[float, float], float] | None = None, policy: RetryPolicy | None = None
+) -> Backoff:
+    """The backoff of ``policy`` (the table's retry policy; default: the default one), drawing its jitter
+    from ``uniform`` when given, else from the policy's source."""
+    if policy is None:
+        return Backoff() if uniform is None else Backoff(uniform=uniform)
+    return Backoff(base=policy.base_delay, cap=policy.max_delay, uniform=uniform or policy.uniform)

@@ -17,7 +17,8 @@
         ├── EncryptionNotConfiguredError        ErrEncryptionNotConfigured
         └── AwsError                            .code = the AWS error code
             ├── TransportError                  ErrTransport
-            └── CredentialsError                ErrNoCredentials
+            ├── CredentialsError                ErrNoCredentials
+            └── OutcomeUnknownError             ErrOutcomeUnknown
 
 ``ValidationError`` carries one of: ErrInvalidModel, ErrMissingPrimaryKey, ErrInvalidOperator,
 ErrEncryptedFieldNotQueryable, ErrInvalidEncryptedEnvelope, ErrIndexNotFound, ErrInvalidValue,
@@ -25,9 +26,12 @@ ErrInvalidCursor, ErrAwsValidation, ErrRetryExhausted, ErrTimeout, ErrPartialIte
 
 ``TransportError`` means AWS never answered: the connection failed, timed out or was cut, or botocore failed
 in another way (its exception is ``__cause__``). ``may_have_applied`` says whether the request may have
-reached the server: ``False`` only when the last attempt never got a connection. ``CredentialsError`` means
-no usable credentials were found, so nothing was sent; it is a sibling rather than a kind of transport
-failure because retrying never fixes it, and a retry loop on ``TransportError`` must not spin on it.
+reached the server: ``False`` only when the last attempt never got a connection. The library retries these
+itself (``RetryPolicy``); a write that fails after an attempt that may have applied raises
+``OutcomeUnknownError`` instead, so a ``TransportError`` from a write means it was not applied.
+``CredentialsError`` means no usable credentials were found, so nothing was sent; it is a sibling rather
+than a kind of transport failure because retrying never fixes it, and a retry loop on ``TransportError``
+must not spin on it.
 
 Every error carries ``operation`` (the public method that failed), ``table`` (physical table name),
 ``field`` (attribute name at fault), ``aws_code`` (when AWS raised it) and the original exception as
@@ -51,6 +55,7 @@ __all__ = [
     "EncryptionNotConfiguredError",
     "ModelDefinitionError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "SecurityValidationError",
     "TableNotFoundError",
     "TransactionCanceledError",
@@ -83,6 +88,7 @@ ERR_TIMEOUT = "ErrTimeout"
 ERR_PARTIAL_ITEM = "ErrPartialItem"
 ERR_TRANSPORT = "ErrTransport"
 ERR_NO_CREDENTIALS = "ErrNoCredentials"
+ERR_OUTCOME_UNKNOWN = "ErrOutcomeUnknown"
 
 
 @dataclass(frozen=True)
@@ -311,8 +317,9 @@ class TransportError(AwsError):
     failure. The botocore exception is ``__cause__`` and its class name is ``reason``.
 
     ``may_have_applied`` is ``False`` only when the last attempt could not connect, so that attempt was not
-    sent. botocore retries connection failures and read timeouts itself before giving up, so an earlier
-    attempt of the same call may still have reached the server when the client retries.
+    sent. The library retries transport failures itself (``RetryPolicy``); a caller's client may also
+    retry inside botocore, where an earlier attempt of the same call may have reached the server. Writes
+    whose attempts may have applied raise :class:`OutcomeUnknownError` rather than this error.
     """
 
     default_code = ERR_TRANSPORT
@@ -352,3 +359,34 @@ class CredentialsError(AwsError):
         super().__init__(code=self.default_code, message=message, operation=operation, table=table)
         self.aws_code = None
         self.reason = reason
+
+
+class OutcomeUnknownError(AwsError):
+    """A write whose outcome nobody knows: its last attempt failed, and an attempt of the same call may
+    have been applied (its answer was lost, it timed out after sending, or the server failed part-way).
+
+    The item may hold this call's write or not. **Re-read the item before retrying**: retrying blindly
+    can apply a change twice (an increment, a claim), and treating the call as failed can lose it.
+    A conflict that the library can prove is someone else's write is still ``ConditionFailedError``;
+    this error is raised instead whenever that cannot be decided.
+
+    ``key`` is the item's key as passed (python values, never part of the message; ``None`` for a
+    transaction), ``attempt_errors`` the typed error of every attempt, oldest first; the last one is
+    also ``__cause__``. Reads never raise it; batches report such writes as unprocessed instead.
+    """
+
+    default_code = ERR_OUTCOME_UNKNOWN
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        table: str | None = None,
+        key: Any = None,
+        attempt_errors: Sequence[BaseException] = (),
+    ) -> None:
+        super().__init__(code=self.default_code, message=message, operation=operation, table=table)
+        self.aws_code = None  # the library's verdict, not an AWS answer
+        self.key = key
+        self.attempt_errors: tuple[BaseException, ...] = tuple(attempt_errors)

@@ -15,9 +15,9 @@ from ._context import TableContext, contextualized
 from ._core import Op, PreparedRequest, run_explain, run_sync
 from ._crud import MISSING, delete_item_op, delete_op, exists_op, get_op, put_op, update_item_op, update_op
 from ._query import (
+    PageRetryPolicy,
     PageWalker,
     QueryArgs,
-    RetryPolicy,
     ScanArgs,
     all_items_op,
     computed,
@@ -29,6 +29,7 @@ from ._query import (
     segment_plan,
     walker_op,
 )
+from ._retry import DEFAULT_POLICY, RetryPolicy
 from .batch import (
     Backoff,
     ChunkResult,
@@ -84,6 +85,7 @@ def build_context(
     accept_unsigned_cursors: bool,
     security_validation: bool,
     key_cache: Any = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> TableContext[T]:
     """Validate the table settings shared by ``Table`` and ``AsyncTable``."""
     if not isinstance(model, ModelDefinition):
@@ -107,6 +109,13 @@ def build_context(
                 code=ERR_INVALID_VALUE,
                 table=name,
             )
+    if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+        raise ValidationError(
+            "retry_policy must be a dynamorm_py.RetryPolicy or None",
+            code=ERR_INVALID_VALUE,
+            table=name,
+            field="retry_policy",
+        )
     try:
         signing_keys = normalize_signing_keys(cursor_signing_keys)
     except ValidationError as exc:
@@ -122,11 +131,26 @@ def build_context(
         security=security_validation,
         signing_keys=signing_keys,
         accept_unsigned_cursors=accept_unsigned_cursors,
+        retry=retry_policy or DEFAULT_POLICY,
     )
 
 
+def library_client() -> Any:
+    """A boto3 client whose own retries are off: the library retries, and sees every attempt's outcome."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+
+
 class Table(Generic[T]):
-    """A DynamoDB table holding items of one model ``T``."""
+    """A DynamoDB table holding items of one model ``T``.
+
+    Every request is retried on throttling, HTTP 5xx and network failures per the table's ``RetryPolicy``.
+    A conditional write whose earlier attempt may have applied recognises its own write and succeeds; when
+    a write cannot tell whether it applied, it raises ``OutcomeUnknownError`` (re-read before retrying),
+    never ``ConditionFailedError``, which stays the sign of someone else's write.
+    """
 
     def __init__(
         self,
@@ -142,7 +166,11 @@ class Table(Generic[T]):
         accept_unsigned_cursors: bool = False,
         security_validation: bool = True,
         data_key_cache: Any = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
+        """``retry_policy`` sets how throttling, HTTP 5xx and network failures are retried (default
+        ``RetryPolicy()``). A client built here has botocore's retries off; a ``client`` passed in keeps its
+        own, which then stack with the library's: give it ``Config(retries={"total_max_attempts": 1})``."""
         self._ctx = build_context(
             model,
             table_name=table_name,
@@ -153,15 +181,14 @@ class Table(Generic[T]):
             accept_unsigned_cursors=accept_unsigned_cursors,
             security_validation=security_validation,
             key_cache=data_key_cache,
+            retry_policy=retry_policy,
         )
         if client is None:
-            import boto3
-
-            client = boto3.client("dynamodb")
+            client = library_client()
         if kms_client is None and self._ctx.kms_key_arn is not None:
             import boto3
 
-            kms_client = boto3.client("kms")
+            kms_client = boto3.client("kms")  # KMS calls are not retried by the library: botocore does
         self._client = client
         self._kms_client = kms_client
 
@@ -489,7 +516,7 @@ class Table(Generic[T]):
             projection=projection,
             filter=filter,
         )
-        policy = RetryPolicy(
+        policy = PageRetryPolicy(
             max_retries=max_retries,
             initial_delay_seconds=initial_delay_seconds,
             max_delay_seconds=max_delay_seconds,
@@ -632,7 +659,7 @@ class Table(Generic[T]):
             projection=projection,
             filter=filter,
         )
-        policy = RetryPolicy(
+        policy = PageRetryPolicy(
             max_retries=max_retries,
             initial_delay_seconds=initial_delay_seconds,
             max_delay_seconds=max_delay_seconds,
@@ -762,7 +789,7 @@ class Table(Generic[T]):
             consistent_read=consistent_read,
             projection=projection,
             max_retries=max_retries,
-            backoff=make_backoff(rand_uniform),
+            backoff=make_backoff(rand_uniform, self._ctx.retry),
         )
         return self._run(op, "batch_get", sleep=sleep)
 
@@ -783,7 +810,7 @@ class Table(Generic[T]):
         written is returned on ``BatchRetryExceededError`` / ``BatchInterruptedError`` as the very objects
         and keys passed. ``max_workers`` > 1 sends that many chunks at a time from a thread pool.
         """
-        backoff = make_backoff(rand_uniform)
+        backoff = make_backoff(rand_uniform, self._ctx.retry)
         if max_workers is not None and (
             isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
         ):

@@ -30,8 +30,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from ._context import TableContext
-from ._core import Op, Sleep, aws_call
+from ._core import Op, Sleep
 from ._crud import add_expression_maps, delete_request, guard_update, put_request, update_request
+from ._retry import Write, retried_call
 from .batch import KeyIdentity, key_identity, split_key
 from .errors import (
     ERR_INVALID_MODEL,
@@ -194,12 +195,24 @@ def transact_write_op(
             raise _same_item("actions")
         seen.add(identity)
         items.append(item)
+    for item in items:
+        (action,) = item.values()
+        if "ConditionExpression" in action:  # the item comes back with a failed condition, as on put
+            action["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     params = {"TransactItems": items, "ClientRequestToken": token}
+    # The token makes a resent transaction idempotent: DynamoDB answers a retry of an applied one with
+    # success, so the answer of the last attempt is trusted; only running out of attempts is unknown.
+    write = Write(lambda: None, idempotent=True)
     retry = 0
     while True:
         try:
-            yield from aws_call(
-                "dynamodb", "transact_write_items", params, op_name="transact_write", table=ctx.table_name
+            yield from retried_call(
+                ctx.retry,
+                "transact_write_items",
+                params,
+                op_name="transact_write",
+                table=ctx.table_name,
+                write=write,
             )
             return
         except TransactionCanceledError as exc:
@@ -233,8 +246,8 @@ def transact_get_op(
             get["ProjectionExpression"] = expression
             get["ExpressionAttributeNames"] = names
         items.append({"Get": get})
-    response = yield from aws_call(
-        "dynamodb",
+    response = yield from retried_call(
+        ctx.retry,
         "transact_get_items",
         {"TransactItems": items},
         op_name="transact_get",

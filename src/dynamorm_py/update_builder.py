@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from ._context import TableContext
-from ._core import Op, PreparedRequest, aws_call
+from ._core import Op, PreparedRequest
 from ._crud import add_expression_maps, guard_update, send_update, update_effects
+from ._retry import retried_call
 from .codec import AV, FieldCodec, format_timestamp
 from .errors import (
     ERR_AWS_VALIDATION,
@@ -136,6 +137,7 @@ class UpdateBuilder(Generic[T]):
     def __init__(self, table: Table[T], pk: Any, sk: Any = None) -> None:
         self._table = table
         self._ctx: TableContext[T] = table._ctx
+        self._pk_sk = (pk, sk)
         try:
             self._key = self._ctx.codec.encode_key(pk, sk)
         except DynamormPyError as exc:
@@ -539,8 +541,8 @@ class UpdateBuilder(Generic[T]):
     def _null_sets(self, ctx: TableContext[T], prepared: _Prepared) -> Op[list[str]]:
         """Read the set fields the update touches; the name placeholders of those stored as NULL."""
         names = {name: prepared.parts.names[name] for name in prepared.set_names}
-        response = yield from aws_call(
-            "dynamodb",
+        response = yield from retried_call(
+            ctx.retry,
             "get_item",
             {
                 "TableName": ctx.table_name,
@@ -568,7 +570,9 @@ class UpdateBuilder(Generic[T]):
                 _check_partial_return(ctx, params)
             failure: DynamormPyError
             try:
-                response = yield from send_update(ctx, params, guarded=guarded, op_name="update_builder")
+                response = yield from send_update(
+                    ctx, params, guarded=guarded, op_name="update_builder", key=self._python_key
+                )
                 break
             except ValidationError as exc:
                 # A set stored as NULL makes ADD/DELETE a type error; anything else is the caller's.
@@ -601,6 +605,10 @@ class UpdateBuilder(Generic[T]):
             return partial
         result: T = yield from ctx.read_item(attributes, operation="update_builder")
         return result
+
+    def _python_key(self) -> Any:
+        pk, sk = self._pk_sk
+        return pk if self._ctx.codec.sk is None else (pk, sk)
 
     def execute(self) -> T | None:
         """Send the update; returns the item ReturnValues asked for, or ``None``."""

@@ -1,8 +1,9 @@
 """Failures below AWS: real botocore clients against endpoints that refuse, cut, ignore or answer with HTML.
 
-Each endpoint is a socket of this test on 127.0.0.1, opened and closed by its fixture; botocore retries are
-off so every failure is the first attempt's. Every public path must raise a library error carrying the
-operation, the table and botocore's exception as ``__cause__``.
+Each endpoint is a socket of this test on 127.0.0.1, opened and closed by its fixture; botocore's retries
+and (except where a test says otherwise) the library's are off, so every failure is the first attempt's.
+Every public path must raise a library error carrying the operation, the table and botocore's exception as
+``__cause__``; a write whose request may have been applied raises ``OutcomeUnknownError`` instead.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from dynamorm_py import (
     BatchInterruptedError,
     CredentialsError,
     ModelDefinition,
+    OutcomeUnknownError,
+    RetryPolicy,
     Table,
     TransactPut,
     TransportError,
@@ -85,8 +88,11 @@ def make_client(service: str, endpoint_url: str, *, credentials: bool = True) ->
     )
 
 
-def notes_table(endpoint_url: str) -> Table[Note]:
-    return Table(NOTES, client=make_client("dynamodb", endpoint_url))
+ONE_ATTEMPT = RetryPolicy(max_attempts=1)
+
+
+def notes_table(endpoint_url: str, retry_policy: RetryPolicy = ONE_ATTEMPT) -> Table[Note]:
+    return Table(NOTES, client=make_client("dynamodb", endpoint_url), retry_policy=retry_policy)
 
 
 # --- endpoints ---------------------------------------------------------------------------------------------
@@ -149,6 +155,7 @@ class _HtmlErrorHandler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.server.requests += 1  # type: ignore[attr-defined]
         self.send_response(500)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(HTML_PAGE)))
@@ -159,17 +166,26 @@ class _HtmlErrorHandler(http.server.BaseHTTPRequestHandler):
         return None
 
 
+class _CountingServer(http.server.ThreadingHTTPServer):
+    requests = 0
+
+
 @pytest.fixture
-def html_error_endpoint() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HtmlErrorHandler)
+def html_server() -> Iterator[_CountingServer]:
+    server = _CountingServer(("127.0.0.1", 0), _HtmlErrorHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield server
     finally:
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+@pytest.fixture
+def html_error_endpoint(html_server: _CountingServer) -> str:
+    return f"http://127.0.0.1:{html_server.server_address[1]}"
 
 
 # --- every path ---------------------------------------------------------------------------------------------
@@ -206,7 +222,7 @@ def test_a_refused_connection_is_a_transport_error_that_was_not_applied(
     assert refusing_endpoint in str(error)
 
 
-@pytest.mark.parametrize("operation", ["get", "put", "update", "delete", "query", "count", "transact_write"])
+@pytest.mark.parametrize("operation", ["get", "query", "count"])
 def test_a_read_timeout_is_a_transport_error_that_may_have_applied(
     silent_endpoint: str, operation: str
 ) -> None:
@@ -219,15 +235,30 @@ def test_a_read_timeout_is_a_transport_error_that_may_have_applied(
     assert isinstance(error.__cause__, ReadTimeoutError)
 
 
+@pytest.mark.parametrize("operation", ["put", "update", "delete", "transact_write"])
+def test_a_write_whose_request_timed_out_has_an_unknown_outcome(silent_endpoint: str, operation: str) -> None:
+    with pytest.raises(OutcomeUnknownError) as caught:
+        PATHS[operation](notes_table(silent_endpoint))
+
+    error = caught.value
+    assert (error.code, error.operation, error.table) == ("ErrOutcomeUnknown", operation, "notes")
+    assert error.key == (None if operation == "transact_write" else ("ann", 1))
+    cause = error.__cause__
+    assert isinstance(cause, TransportError) and cause.may_have_applied
+    assert error.attempt_errors == (cause,)
+    assert isinstance(cause.__cause__, ReadTimeoutError)
+
+
 @pytest.mark.parametrize("operation", ["put", "update", "transact_write"])
-def test_a_connection_cut_before_the_answer_is_a_transport_error_that_may_have_applied(
+def test_a_connection_cut_before_the_answer_leaves_a_write_with_an_unknown_outcome(
     cutting_endpoint: str, operation: str
 ) -> None:
-    with pytest.raises(TransportError) as caught:
+    with pytest.raises(OutcomeUnknownError) as caught:
         PATHS[operation](notes_table(cutting_endpoint))
 
-    assert caught.value.may_have_applied is True
-    assert isinstance(caught.value.__cause__, ConnectionClosedError)
+    cause = caught.value.__cause__
+    assert isinstance(cause, TransportError) and cause.may_have_applied is True
+    assert isinstance(cause.__cause__, ConnectionClosedError)
 
 
 def test_missing_credentials_are_a_credentials_error(refusing_endpoint: str) -> None:
@@ -304,3 +335,31 @@ def test_a_500_html_page_becomes_a_short_message_with_the_status(html_error_endp
     )
     assert "<" not in str(error) and "upstream failed" not in str(error)
     assert isinstance(error.__cause__, ClientError)
+
+
+# --- the library's own retries ------------------------------------------------------------------------------
+
+NO_WAIT = RetryPolicy(max_attempts=3, base_delay=0.0, max_delay=0.0)
+
+
+def test_the_library_retries_a_server_error_of_a_read_and_raises_the_last_one(
+    html_server: _CountingServer,
+) -> None:
+    table = notes_table(f"http://127.0.0.1:{html_server.server_address[1]}", NO_WAIT)
+
+    with pytest.raises(AwsError) as caught:
+        table.get("ann", 1)
+
+    assert html_server.requests == 3
+    assert caught.value.code == "HTTP500" and not isinstance(caught.value, OutcomeUnknownError)
+
+
+def test_a_write_answered_only_by_server_errors_has_an_unknown_outcome(html_server: _CountingServer) -> None:
+    table = notes_table(f"http://127.0.0.1:{html_server.server_address[1]}", NO_WAIT)
+
+    with pytest.raises(OutcomeUnknownError) as caught:
+        table.put(Note("ann", 1, "hi"))
+
+    assert html_server.requests == 3
+    assert [e.code for e in caught.value.attempt_errors] == ["HTTP500"] * 3
+    assert caught.value.key == ("ann", 1)

@@ -9,7 +9,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import assert_type
 
-from dynamorm_py import ModelDefinition, Page, PreparedRequest, Table, dynamorm_field
+from dynamorm_py import (
+    ModelDefinition,
+    OutcomeUnknownError,
+    Page,
+    PreparedRequest,
+    RetryPolicy,
+    Table,
+    dynamorm_field,
+)
 from dynamorm_py.update_builder import UpdateBuilder
 
 
@@ -48,3 +56,8 @@ def check(table: Table[Note], note: Note) -> None:
     assert_type(table.transact_get([("a", "b")]), list[Note | None])
     assert_type(table.explain.put(note), PreparedRequest)
     assert_type(table.model, ModelDefinition[Note])
+    assert_type(
+        Table(table.model, client=table.client, retry_policy=RetryPolicy(max_attempts=1)), Table[Note]
+    )
+    assert_type(RetryPolicy().delay(1), float)
+    assert_type(OutcomeUnknownError("x").attempt_errors, tuple[BaseException, ...])

@@ -771,12 +771,12 @@ def test_batch_get_leftovers_include_every_chunk_never_sent() -> None:
 # --- leftovers: interrupted by another error ----------------------------------------------------------------
 
 
-def test_a_non_retryable_error_mid_way_raises_interrupted_with_the_unwritten_objects() -> None:
+def test_a_server_error_outlasting_the_retries_raises_interrupted_with_the_unwritten_objects() -> None:
     puts = orders(60)
     client = ScriptedClient({}, client_error("InternalServerError"))
 
     with pytest.raises(BatchInterruptedError) as caught:
-        drive(batch_write_op(context(), puts, ()), client)
+        drive(batch_write_op(context(), puts, (), max_retries=0), client)
 
     error = caught.value
     assert isinstance(error, BatchRetryExceededError)
@@ -803,7 +803,7 @@ def test_a_connection_error_is_not_lost_either() -> None:
     client = ScriptedClient(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
 
     with pytest.raises(BatchInterruptedError) as caught:
-        drive(batch_write_op(context(), puts, ()), client)
+        drive(batch_write_op(context(), puts, (), max_retries=0), client)
 
     assert same_objects(caught.value.unprocessed, puts)
     cause = caught.value.__cause__
@@ -818,12 +818,41 @@ def test_a_read_timeout_keeps_the_chunk_in_flight_as_unprocessed() -> None:
     client = ScriptedClient({}, ReadTimeoutError(endpoint_url="http://127.0.0.1:1"))
 
     with pytest.raises(BatchInterruptedError) as caught:
-        drive(batch_write_op(context(), puts, ()), client)
+        drive(batch_write_op(context(), puts, (), max_retries=0), client)
 
     assert same_objects(caught.value.unprocessed, puts[25:])
     cause = caught.value.__cause__
     assert isinstance(cause, TransportError) and cause.may_have_applied
     assert isinstance(cause.__cause__, ReadTimeoutError)
+
+
+def test_a_chunk_whose_answer_was_lost_is_resent_whole_as_batch_writes_are_idempotent() -> None:
+    puts = orders(3)
+    client = ScriptedClient(
+        ReadTimeoutError(endpoint_url="http://127.0.0.1:1"), client_error("InternalServerError"), {}
+    )
+    sleeps: list[float] = []
+
+    drive(
+        batch_write_op(context(), puts, (), backoff=Backoff(uniform=lambda low, high: high)),
+        client,
+        sleeps=sleeps,
+    )
+
+    requests = client.requests()
+    assert len(requests) == 3 and requests[0] == requests[1] == requests[2]
+    assert sleeps == [0.05, 0.1]
+
+
+def test_batch_get_retries_a_lost_answer_and_reports_the_error_when_retries_run_out() -> None:
+    client = ScriptedClient(*[ReadTimeoutError(endpoint_url="http://127.0.0.1:1")] * 3)
+
+    with pytest.raises(BatchInterruptedError) as caught:
+        drive(batch_get_op(context(), [("c1", 1), ("c1", 2)], max_retries=2), client)
+
+    assert len(client.calls) == 3
+    assert caught.value.unprocessed_keys == (("c1", 1), ("c1", 2))
+    assert isinstance(caught.value.__cause__, TransportError)
 
 
 def test_an_item_that_cannot_be_encoded_stops_the_batch_at_its_chunk() -> None:

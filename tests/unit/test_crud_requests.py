@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from dynamorm_py._core import PreparedRequest
 from dynamorm_py.errors import (
@@ -32,12 +32,14 @@ from dynamorm_py.errors import (
     ConditionFailedError,
     DynamormPyError,
     NotFoundError,
+    OutcomeUnknownError,
     SecurityValidationError,
     TableNotFoundError,
     UnsupportedTypeError,
     ValidationError,
 )
 from dynamorm_py.model import ModelDefinition, dynamorm_field
+from dynamorm_py.retry import RetryPolicy
 from dynamorm_py.table import Table
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -421,6 +423,7 @@ def test_delete_with_expected_version_adds_the_version_condition(
         "ConditionExpression": "#lc_ver = :lc_expected",
         "ExpressionAttributeNames": {"#lc_ver": "version"},
         "ExpressionAttributeValues": {":lc_expected": {"N": "3"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
@@ -442,6 +445,7 @@ def test_delete_ands_the_caller_condition_before_the_version_condition(
         "ConditionExpression": "(#n = :n) AND (#lc_ver = :lc_expected)",
         "ExpressionAttributeNames": {"#lc_ver": "version", "#n": "nickname"},
         "ExpressionAttributeValues": {":lc_expected": {"N": "0"}, ":n": {"S": "bob"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
@@ -459,6 +463,7 @@ def test_delete_with_a_caller_condition_only(notes: Table[Note], client: Recordi
         "ConditionExpression": "#c > :c",
         "ExpressionAttributeNames": {"#c": "count"},
         "ExpressionAttributeValues": {":c": {"N": "2"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
@@ -503,6 +508,7 @@ def test_update_sends_the_documented_request_and_returns_the_new_item() -> None:
                     ":lc_one": {"N": "1"},
                 },
                 "ReturnValues": "ALL_NEW",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             },
         )
     ]
@@ -1035,6 +1041,7 @@ def test_a_rejected_builder_call_leaves_the_builder_as_it_was(
         "ExpressionAttributeNames": {"#u_name": "name", "#c_score": "score"},
         "ExpressionAttributeValues": {":u1": {"S": "x"}, ":c1": {"N": "1"}},
         "ReturnValues": "NONE",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
@@ -1263,6 +1270,7 @@ def test_builder_add_to_a_null_set_is_rewritten_to_a_guarded_set() -> None:
                 ":sv_null": {"S": "NULL"},
             },
             "ReturnValues": "NONE",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         },
     )
 
@@ -2144,6 +2152,7 @@ def test_delete_item_takes_the_key_and_version_from_the_instance(
         "ConditionExpression": "#lc_ver = :lc_expected",
         "ExpressionAttributeNames": {"#lc_ver": "version"},
         "ExpressionAttributeValues": {":lc_expected": {"N": "3"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
     assert users.explain.delete_item(User(pk="u1", sk="profile", version=3)).params == client.last
 
@@ -2221,3 +2230,308 @@ def test_an_argument_of_the_wrong_kind_is_a_validation_error_naming_it_before_an
     assert info.value.code == ERR_INVALID_MODEL
     assert str(info.value.message).startswith(argument)
     assert client.calls == []
+
+
+# --- retries and writes whose answer was lost ------------------------------------------------------------
+#
+# A ReadTimeoutError is a request that reached the server and whose answer never came back (it may have
+# been applied); a ConditionalCheckFailedException then carries the item as it is (ALL_OLD).
+
+BOUNDS: list[tuple[float, float]] = []
+
+
+def no_wait(low: float, high: float) -> float:
+    """A jitter source that records the bounds it was given and never waits."""
+    BOUNDS.append((low, high))
+    return 0.0
+
+
+FAST = RetryPolicy(max_attempts=5, base_delay=0.1, max_delay=0.3, rand_uniform=no_wait)
+
+
+def lost() -> ReadTimeoutError:
+    return ReadTimeoutError(endpoint_url="http://dynamodb.test")
+
+
+def refused() -> EndpointConnectionError:
+    return EndpointConnectionError(endpoint_url="http://dynamodb.test")
+
+
+def condition_failed(item: dict[str, Any] | None) -> ClientError:
+    response: dict[str, Any] = {
+        "Error": {"Code": "ConditionalCheckFailedException", "Message": "The conditional request failed"}
+    }
+    if item is not None:
+        response["Item"] = item
+    return ClientError(response, "Operation")  # type: ignore[arg-type]
+
+
+def retried(
+    model: ModelDefinition[Any], policy: RetryPolicy = FAST, **responses: Any
+) -> tuple[Table[Any], SequencedClient]:
+    client = SequencedClient(responses)
+    return table_of(model, client, retry_policy=policy), client
+
+
+@dataclass
+class Counter:
+    """Versioned, without updated_at: two writers can leave identical items."""
+
+    id: str = dynamorm_field(roles=["pk"])
+    count: int = 0
+    version: int = dynamorm_field(roles=["version"], default=0)
+
+
+COUNTERS = ModelDefinition.from_dataclass(Counter, table_name="counters")
+
+
+def test_a_versioned_update_whose_answer_was_lost_recognises_its_own_write() -> None:
+    table, client = retried(
+        USERS, update_item=[lost(), condition_failed(stored_user(version=1, nickname="bob"))]
+    )
+
+    user = table.update("u1", "profile", {"nickname": "bob"}, expected_version=0)
+
+    assert (user.version, user.nickname) == (1, "bob")
+    first, second = client.calls
+    assert first == second
+    assert first[1]["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+
+
+def test_a_versioned_update_that_lost_to_another_writer_is_a_conflict_after_a_lost_answer() -> None:
+    theirs = stored_user(version=1, nickname="eve")
+    table, _ = retried(USERS, update_item=[lost(), condition_failed(theirs)])
+
+    with pytest.raises(ConditionFailedError) as info:
+        table.update("u1", "profile", {"nickname": "bob"}, expected_version=0)
+
+    assert not isinstance(info.value, OutcomeUnknownError)
+    assert isinstance(info.value.__cause__, ClientError)
+
+
+def test_an_item_past_our_version_after_a_lost_answer_is_an_unknown_outcome() -> None:
+    # Ours may have applied (version 1) and another writer updated on top of it (version 2).
+    table, _ = retried(USERS, update_item=[lost(), condition_failed(stored_user(version=2, nickname="bob"))])
+
+    with pytest.raises(OutcomeUnknownError) as info:
+        table.update("u1", "profile", {"nickname": "bob"}, expected_version=0)
+
+    error = info.value
+    assert (error.code, error.operation, error.table) == ("ErrOutcomeUnknown", "update", "users_contract")
+    assert error.key == ("u1", "profile")
+    assert [type(e).__name__ for e in error.attempt_errors] == ["TransportError", "ConditionFailedError"]
+    assert error.__cause__ is error.attempt_errors[-1]
+    assert "bob" not in str(error) and "u1" not in str(error)
+
+
+def test_without_updated_at_identical_values_cannot_be_told_apart_and_differing_ones_are_a_conflict() -> None:
+    same = {"id": {"S": "c1"}, "count": {"N": "6"}, "version": {"N": "5"}}
+    table, _ = retried(COUNTERS, update_item=[lost(), condition_failed(same)])
+    with pytest.raises(OutcomeUnknownError):
+        table.update("c1", None, {"count": 6}, expected_version=4)
+
+    other = {"id": {"S": "c1"}, "count": {"N": "7"}, "version": {"N": "5"}}
+    table, _ = retried(COUNTERS, update_item=[lost(), condition_failed(other)])
+    with pytest.raises(ConditionFailedError) as info:
+        table.update("c1", None, {"count": 6}, expected_version=4)
+    assert not isinstance(info.value, OutcomeUnknownError)
+
+
+def test_update_item_and_the_builder_recognise_their_own_write() -> None:
+    mine = stored_user(version=4, nickname="bob")
+    table, _ = retried(USERS, update_item=[lost(), condition_failed(mine)])
+    user = table.update_item(User(pk="u1", sk="profile", nickname="bob", version=3), fields=["nickname"])
+    assert user.version == 4
+
+    table, _ = retried(USERS, update_item=[lost(), condition_failed(mine)])
+    built = (
+        table.update_builder("u1", "profile")
+        .set("nickname", "bob")
+        .expect_version(3)
+        .return_values("ALL_NEW")
+    ).execute()
+    assert built is not None and built.version == 4
+
+
+def test_a_put_if_not_exists_whose_answer_was_lost_recognises_the_item_it_sent() -> None:
+    user = User(pk="u1", sk="profile", nickname="bob")
+    sent = table_of(USERS, RecordingClient()).explain.put(user, if_not_exists=True).params["Item"]
+    table, client = retried(USERS, put_item=[lost(), condition_failed(sent)])
+
+    written = table.put(user, if_not_exists=True)
+
+    assert written.created_at == NOW and len(client.calls) == 2
+
+
+def test_a_claim_held_by_another_item_after_a_lost_answer_is_a_conflict() -> None:
+    table, _ = retried(USERS, put_item=[lost(), condition_failed(stored_user(nickname="eve"))])
+
+    with pytest.raises(ConditionFailedError) as info:
+        table.put(User(pk="u1", sk="profile", nickname="bob"), if_not_exists=True)
+
+    assert not isinstance(info.value, OutcomeUnknownError)
+
+
+def test_a_put_of_a_model_without_updated_at_cannot_recognise_an_identical_item() -> None:
+    note = Note(id="n1", title="t")
+    sent = table_of(NOTES, RecordingClient()).explain.put(note, if_not_exists=True).params["Item"]
+    table, _ = retried(NOTES, put_item=[lost(), condition_failed(sent)])
+
+    with pytest.raises(OutcomeUnknownError) as info:
+        table.put(note, if_not_exists=True)
+
+    assert info.value.key == "n1"
+
+
+def test_a_versioned_delete_whose_answer_was_lost_is_done_when_the_item_is_gone() -> None:
+    table, client = retried(USERS, delete_item=[lost(), condition_failed(None)])
+    table.delete("u1", "profile", expected_version=3)
+    assert len(client.calls) == 2
+
+    table, _ = retried(USERS, delete_item=[lost(), condition_failed(stored_user(version=4))])
+    with pytest.raises(ConditionFailedError) as info:
+        table.delete("u1", "profile", expected_version=3)
+    assert not isinstance(info.value, OutcomeUnknownError)
+
+
+def test_a_condition_failure_without_an_earlier_lost_answer_stays_a_conflict() -> None:
+    # The request never left (connection refused), so ours cannot have applied.
+    table, _ = retried(
+        USERS, update_item=[refused(), condition_failed(stored_user(version=1, nickname="bob"))]
+    )
+
+    with pytest.raises(ConditionFailedError) as info:
+        table.update("u1", "profile", {"nickname": "bob"}, expected_version=0)
+
+    assert not isinstance(info.value, OutcomeUnknownError)
+
+
+def test_a_condition_failure_after_the_client_retried_by_itself_is_checked_against_our_write() -> None:
+    failure = condition_failed(stored_user(version=1, nickname="bob"))
+    failure.response["ResponseMetadata"] = {"RetryAttempts": 1, "HTTPStatusCode": 400}
+    table, _ = retried(USERS, update_item=[failure])
+
+    assert table.update("u1", "profile", {"nickname": "bob"}, expected_version=0).version == 1
+
+
+def test_throttling_is_retried_with_growing_full_jitter_waits() -> None:
+    BOUNDS.clear()
+    throttled = client_error("ProvisionedThroughputExceededException")
+    table, client = retried(NOTES, put_item=[throttled, throttled, throttled, {}])
+
+    table.put(Note(id="n1"))
+
+    assert len(client.calls) == 4
+    assert BOUNDS == [(0.0, 0.1), (0.0, 0.2), (0.0, 0.3)]
+
+
+def test_retries_stop_after_max_attempts_and_a_write_never_applied_keeps_its_error() -> None:
+    throttled = client_error("ThrottlingException")
+    policy = RetryPolicy(max_attempts=3, rand_uniform=no_wait)
+    table, client = retried(NOTES, policy, put_item=[throttled] * 3)
+
+    with pytest.raises(DynamormPyError) as info:
+        table.put(Note(id="n1"))
+
+    assert info.value.code == "ThrottlingException" and not isinstance(info.value, OutcomeUnknownError)
+    assert len(client.calls) == 3
+
+
+def test_retries_stop_when_the_next_wait_would_pass_the_time_budget() -> None:
+    readings = iter([0.0, 0.5, 2.0])
+    policy = RetryPolicy(
+        max_attempts=10,
+        base_delay=0.1,
+        total_budget=1.0,
+        rand_uniform=lambda a, b: b,
+        clock=lambda: next(readings),
+    )
+    throttled = client_error("ThrottlingException")
+    table, client = retried(NOTES, policy, get_item=[throttled] * 10)
+
+    with pytest.raises(DynamormPyError) as info:
+        table.get("n1")
+
+    # first failure at 0.0; at 0.5 a 0.1 s wait fits; at 2.0 the budget is spent
+    assert info.value.code == "ThrottlingException"
+    assert len(client.calls) == 2
+
+
+def test_a_read_whose_answers_were_lost_raises_the_transport_error_never_an_unknown_outcome() -> None:
+    table, client = retried(
+        NOTES, RetryPolicy(max_attempts=2, rand_uniform=no_wait), get_item=[lost(), lost()]
+    )
+
+    with pytest.raises(DynamormPyError) as info:
+        table.get("n1")
+
+    assert info.value.code == "ErrTransport" and len(client.calls) == 2
+
+
+def test_a_write_whose_attempts_all_failed_after_a_server_error_has_an_unknown_outcome() -> None:
+    failures = [client_error("InternalServerError"), client_error("ThrottlingException")]
+    table, _ = retried(NOTES, RetryPolicy(max_attempts=2, rand_uniform=no_wait), put_item=failures)
+
+    with pytest.raises(OutcomeUnknownError) as info:
+        table.put(Note(id="n1"))
+
+    assert [e.code for e in info.value.attempt_errors] == ["InternalServerError", "ThrottlingException"]
+
+
+def test_an_unconditional_increment_is_not_resent_after_an_answer_was_lost() -> None:
+    table, client = retried(LEDGERS, update_item=[lost(), {}])
+
+    with pytest.raises(OutcomeUnknownError):
+        table.update_builder("a1").add("balance", 1).execute()
+
+    assert len(client.calls) == 1  # a second ADD could count the increment twice
+
+
+def test_an_unconditional_set_is_resent_after_an_answer_was_lost() -> None:
+    table, client = retried(LEDGERS, update_item=[lost(), {}])
+
+    table.update_builder("a1").set("name", "n").execute()
+
+    assert len(client.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("max_attempts", 0),
+        ("max_attempts", 1.5),
+        ("base_delay", -1),
+        ("max_delay", float("inf")),
+        ("total_budget", "1"),
+    ],
+)
+def test_a_bad_retry_policy_is_a_validation_error_naming_the_argument(argument: str, value: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        RetryPolicy(**{argument: value})
+
+    assert (info.value.code, info.value.field) == (ERR_INVALID_VALUE, argument)
+
+
+def test_a_table_refuses_a_retry_policy_of_another_type() -> None:
+    with pytest.raises(ValidationError) as info:
+        table_of(NOTES, RecordingClient(), retry_policy={"max_attempts": 1})
+
+    assert info.value.field == "retry_policy"
+
+
+def test_the_client_a_table_builds_has_botocore_retries_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+    client = Table(NOTES).client
+
+    assert client.meta.config.retries["total_max_attempts"] == 1
+
+
+def test_a_guarded_increment_is_not_resent_after_an_answer_was_lost() -> None:
+    # The existence guard still holds after the first ADD applied: a second one would count twice.
+    table, client = retried(LEDGERS, update_item=[lost(), {}])
+
+    with pytest.raises(OutcomeUnknownError):
+        table.update_builder("a1").add("balance", 1).condition("balance", ">", 0).execute()
+
+    assert len(client.calls) == 1

@@ -33,6 +33,7 @@ from dynamorm_py.errors import (
     EncryptionNotConfiguredError,
     ModelDefinitionError,
     NotFoundError,
+    OutcomeUnknownError,
     SecurityValidationError,
     TableNotFoundError,
     TransactionCanceledError,
@@ -69,6 +70,7 @@ def client_error(code: str | None, message: str = "the AWS message") -> ClientEr
         (AwsError(code="ThrottlingException", message="slow down"), "ThrottlingException"),
         (TransportError("x", reason="ReadTimeoutError", may_have_applied=True), "ErrTransport"),
         (CredentialsError("x", reason="NoCredentialsError"), "ErrNoCredentials"),
+        (OutcomeUnknownError("x"), "ErrOutcomeUnknown"),
     ],
 )
 def test_every_error_is_a_dynamorm_error_with_its_stable_code(error: DynamormPyError, code: str) -> None:
@@ -81,6 +83,22 @@ def test_every_exported_error_class_derives_from_the_base() -> None:
 
     assert classes
     assert all(issubclass(cls, DynamormPyError) for cls in classes)
+
+
+def test_an_unknown_outcome_is_an_aws_error_carrying_the_key_and_every_attempt_error() -> None:
+    attempts = [
+        TransportError("t", reason="ReadTimeoutError", may_have_applied=True),
+        ConditionFailedError("c"),
+    ]
+
+    error = OutcomeUnknownError(
+        "put: outcome unknown", operation="put", table="t", key=("a", 1), attempt_errors=attempts
+    )
+
+    assert isinstance(error, AwsError) and error.aws_code is None
+    assert (error.operation, error.table, error.key) == ("put", "t", ("a", 1))
+    assert error.attempt_errors == tuple(attempts)
+    assert "re-read the item before retrying" in (OutcomeUnknownError.__doc__ or "").lower()
 
 
 def test_validation_error_is_also_a_value_error() -> None:

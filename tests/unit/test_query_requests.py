@@ -56,6 +56,7 @@ from dynamorm_py.query import (
     sign_cursor,
     verify_cursor,
 )
+from dynamorm_py.retry import RetryPolicy
 from dynamorm_py.table import Table
 
 ARN = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000"
@@ -150,6 +151,10 @@ class RecordingClient:
 
     def scan(self, **params: Any) -> dict[str, Any]:
         return self._answer("scan", params)
+
+
+# The library's own retries off: these tests drive query_with_retry's retry of errors.
+ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 
 
 def orders_table(client: RecordingClient | None = None, **kwargs: Any) -> Table[Order]:
@@ -721,7 +726,7 @@ def test_iter_query_checks_its_arguments_before_iterating() -> None:
 def test_aws_errors_during_paging_are_typed_with_operation_and_table() -> None:
     client = RecordingClient([*paged_script([["o1"], ["o2"]])[:1], throttled()])
     with pytest.raises(AwsError) as info:
-        orders_table(client).query_all("c1")
+        orders_table(client, retry_policy=ONE_ATTEMPT).query_all("c1")
     assert (info.value.code, info.value.operation, info.value.table) == (
         "ThrottlingException",
         "query_all",
@@ -770,10 +775,10 @@ def test_query_with_retry_uses_verify_instead_of_emptiness() -> None:
 
 def test_query_with_retry_retries_errors_and_reraises_on_the_last_attempt() -> None:
     client = RecordingClient([throttled(), {"Items": [stored_order("o1")]}])
-    assert len(orders_table(client).query_with_retry("c1", sleep=None).items) == 1
+    assert len(orders_table(client, retry_policy=ONE_ATTEMPT).query_with_retry("c1", sleep=None).items) == 1
     client = RecordingClient([throttled(), throttled(), throttled()])
     with pytest.raises(AwsError) as info:
-        orders_table(client).query_with_retry("c1", max_retries=2, sleep=None)
+        orders_table(client, retry_policy=ONE_ATTEMPT).query_with_retry("c1", max_retries=2, sleep=None)
     assert (info.value.code, info.value.operation) == ("ThrottlingException", "query_with_retry")
     assert len(client.calls) == 3
 
@@ -781,14 +786,16 @@ def test_query_with_retry_retries_errors_and_reraises_on_the_last_attempt() -> N
 def test_query_with_retry_reraises_at_once_when_retry_on_error_is_off() -> None:
     client = RecordingClient([throttled(), {"Items": [stored_order("o1")]}])
     with pytest.raises(AwsError):
-        orders_table(client).query_with_retry("c1", retry_on_error=False, sleep=None)
+        orders_table(client, retry_policy=ONE_ATTEMPT).query_with_retry(
+            "c1", retry_on_error=False, sleep=None
+        )
     assert len(client.calls) == 1
 
 
 def test_query_with_retry_reraises_an_error_after_an_empty_page() -> None:
     client = RecordingClient([{"Items": []}, throttled()])
     with pytest.raises(AwsError):
-        orders_table(client).query_with_retry("c1", max_retries=1, sleep=None)
+        orders_table(client, retry_policy=ONE_ATTEMPT).query_with_retry("c1", max_retries=1, sleep=None)
 
 
 def test_scan_with_retry_retries_like_query_with_retry() -> None:
@@ -1611,3 +1618,20 @@ def test_iter_query_holds_one_page_at_a_time() -> None:
     gc.collect()
     assert [ref() for ref in first_page] == [None, None], "items of a used-up page are released"
     assert [o.order_id for o in items] == ["o4", "o5"]
+
+
+def test_the_library_retries_a_throttled_page_by_itself() -> None:
+    bounds: list[tuple[float, float]] = []
+
+    def jitter(low: float, high: float) -> float:
+        bounds.append((low, high))
+        return 0.0
+
+    client = RecordingClient([throttled(), throttled(), {"Items": [stored_order("o1")]}])
+    policy = RetryPolicy(base_delay=0.25, rand_uniform=jitter)
+
+    items = orders_table(client, retry_policy=policy).query_all("c1")
+
+    assert [o.order_id for o in items] == ["o1"]
+    assert len(client.calls) == 3
+    assert bounds == [(0.0, 0.25), (0.0, 0.5)]

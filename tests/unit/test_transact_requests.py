@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from dynamorm_py import (
     ModelDefinition,
@@ -39,9 +39,11 @@ from dynamorm_py.errors import (
     AwsError,
     CancellationReason,
     ConditionFailedError,
+    OutcomeUnknownError,
     TransactionCanceledError,
     ValidationError,
 )
+from dynamorm_py.retry import RetryPolicy
 from dynamorm_py.transact import transact_get_op, transact_write_op
 
 R = TypeVar("R")
@@ -223,6 +225,7 @@ def test_every_action_type_builds_the_request_of_its_single_item_twin() -> None:
                             },
                             "ConditionExpression": "attribute_not_exists(#lc_pk)",
                             "ExpressionAttributeNames": {"#lc_pk": "owner"},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                     {
@@ -244,6 +247,7 @@ def test_every_action_type_builds_the_request_of_its_single_item_twin() -> None:
                                 ":lc_expected": {"N": "3"},
                                 ":lc_one": {"N": "1"},
                             },
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                     {
@@ -253,6 +257,7 @@ def test_every_action_type_builds_the_request_of_its_single_item_twin() -> None:
                             "ConditionExpression": "#lc_ver = :lc_expected",
                             "ExpressionAttributeNames": {"#lc_ver": "version"},
                             "ExpressionAttributeValues": {":lc_expected": {"N": "1"}},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                     {
@@ -262,6 +267,7 @@ def test_every_action_type_builds_the_request_of_its_single_item_twin() -> None:
                             "ConditionExpression": "#b >= :min",
                             "ExpressionAttributeNames": {"#b": "balance"},
                             "ExpressionAttributeValues": {":min": {"N": "100"}},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                 ],
@@ -758,3 +764,40 @@ def test_table_conflict_retries_reuse_the_generated_token_and_sleep_none_never_w
     tokens = {params["ClientRequestToken"] for params in client.requests()}
     assert len(client.calls) == 8 and len(tokens) == 1
     assert uuid.UUID(tokens.pop()).version == 4
+
+
+# --- the library's retries: a transaction keeps its token ------------------------------------------------
+
+
+def test_a_transaction_whose_answer_was_lost_is_resent_with_the_same_token_and_trusted() -> None:
+    sleeps: list[float] = []
+    policy = RetryPolicy(base_delay=0.2, rand_uniform=lambda low, high: high)
+    client = ScriptedClient(ReadTimeoutError(endpoint_url="http://x"), {})
+
+    drive(transact_write_op(context(NOTES, retry=policy), [TransactDelete("a")]), client, sleeps=sleeps)
+
+    first, second = client.requests()
+    assert first == second  # the same ClientRequestToken: DynamoDB applies it at most once
+    assert sleeps == [0.2]
+
+
+def test_a_transaction_whose_attempts_all_timed_out_has_an_unknown_outcome() -> None:
+    policy = RetryPolicy(max_attempts=2, base_delay=0.0)
+    client = ScriptedClient(
+        ReadTimeoutError(endpoint_url="http://x"), ReadTimeoutError(endpoint_url="http://x")
+    )
+
+    with pytest.raises(OutcomeUnknownError) as caught:
+        drive(transact_write_op(context(NOTES, retry=policy), [TransactDelete("a")]), client)
+
+    assert caught.value.key is None and len(caught.value.attempt_errors) == 2
+
+
+def test_a_cancellation_after_a_lost_answer_is_trusted_thanks_to_the_token() -> None:
+    policy = RetryPolicy(base_delay=0.0)
+    client = ScriptedClient(ReadTimeoutError(endpoint_url="http://x"), cancelled("ConditionalCheckFailed"))
+
+    with pytest.raises(ConditionFailedError) as caught:
+        drive(transact_write_op(context(NOTES, retry=policy), [TransactDelete("a")]), client)
+
+    assert not isinstance(caught.value, OutcomeUnknownError)
