@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from ._attempts import DEFAULT_POLICY, RetryPolicy
 from ._core import Op
-from ._retry import DEFAULT_POLICY, RetryPolicy
 from .codec import AV, ModelCodec
 from .errors import (
     ERR_INVALID_VALUE,

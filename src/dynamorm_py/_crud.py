@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from . import _context
+from ._attempts import OURS, THEIRS, UNKNOWN, Verdict, Write, av_equal, item_equal, retried_call
 from ._context import TableContext, check_whole_item
 from ._core import Op
-from ._retry import OURS, THEIRS, UNKNOWN, Verdict, Write, av_equal, item_equal, retried_call
 from .codec import EncodedItem, FieldCodec, ModelCodec, check_item_size, format_timestamp
 from .errors import ERR_INVALID_MODEL, ConditionFailedError, NotFoundError, ValidationError
 from .expressions import (

@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeVar
 
+from ._attempts import retried_call
 from ._context import TableContext
 from ._core import Op, Sleep
-from ._retry import retried_call
 from .codec import AV, FieldCodec, ModelCodec, check_key_av
 from .cursor import (
     issue_cursor,

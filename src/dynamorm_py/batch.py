@@ -58,10 +58,10 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any, TypeVar
 
+from ._attempts import RetryPolicy, classify
 from ._context import TableContext
 from ._core import Op, Sleep, aws_call
 from ._crud import check_model_instance, encode_put_item, seal_put_item
-from ._retry import RetryPolicy, classify
 from .codec import AV, FieldCodec, ModelCodec
 from .errors import (
     ERR_INVALID_MODEL,

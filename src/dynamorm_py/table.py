@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from ._attempts import DEFAULT_POLICY, RetryPolicy
 from ._context import TableContext, contextualized
 from ._core import Op, PreparedRequest, run_explain, run_sync
 from ._crud import MISSING, delete_item_op, delete_op, exists_op, get_op, put_op, update_item_op, update_op
@@ -29,7 +30,6 @@ from ._query import (
     segment_plan,
     walker_op,
 )
-from ._retry import DEFAULT_POLICY, RetryPolicy
 from .batch import (
     Backoff,
     ChunkResult,

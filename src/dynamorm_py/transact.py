@@ -29,10 +29,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from ._attempts import Write, retried_call
 from ._context import TableContext
 from ._core import Op, Sleep
 from ._crud import add_expression_maps, delete_request, guard_update, put_request, update_request
-from ._retry import Write, retried_call
 from .batch import KeyIdentity, key_identity, split_key
 from .errors import (
     ERR_INVALID_MODEL,

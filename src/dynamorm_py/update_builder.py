@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
+from ._attempts import retried_call
 from ._context import TableContext
 from ._core import Op, PreparedRequest
 from ._crud import add_expression_maps, guard_update, send_update, update_effects
-from ._retry import retried_call
 from .codec import AV, FieldCodec, format_timestamp
 from .errors import (
     ERR_AWS_VALIDATION,
