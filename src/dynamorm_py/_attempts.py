@@ -27,7 +27,7 @@ from typing import Any, Literal, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ._core import AwsCall, Op, Sleep
+from ._core import AwsCall, Op, Service, Sleep
 from .aws_errors import map_botocore_error, map_client_error
 from .errors import (
     ERR_INVALID_VALUE,
@@ -204,15 +204,17 @@ def retried_call(
     op_name: str,
     table: str,
     write: Write | None = None,
+    service: Service = "dynamodb",
 ) -> Op[dict[str, Any]]:
-    """One DynamoDB request, retried per ``policy``; ``write`` is ``None`` for a read."""
+    """One request (DynamoDB unless ``service`` says KMS), retried per ``policy``; ``write`` is ``None`` for
+    a read."""
     attempt = 0
     maybe_applied = False
     errors: list[Exception] = []
     started = 0.0
     while True:
         try:
-            response = yield AwsCall("dynamodb", operation, params)
+            response = yield AwsCall(service, operation, params)
             return response if isinstance(response, dict) else {}
         except ClientError as exc:
             cause: BaseException = exc

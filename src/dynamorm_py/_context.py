@@ -165,6 +165,7 @@ class TableContext(Generic[T]):
             key_source=self.key_cache,
             operation=operation,
             table=self.table_name,
+            retry_policy=self.retry,
         )
         return sealed
 
@@ -196,6 +197,7 @@ class TableContext(Generic[T]):
                 key_source=self.key_cache,
                 operation=operation,
                 table=self.table_name,
+                retry_policy=self.retry,
             )
         return opened
 

@@ -34,6 +34,7 @@ from boto3.dynamodb.types import Binary
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ._attempts import RetryPolicy, retried_call
 from ._core import Op, aws_call, run_sync
 from .errors import (
     ERR_INVALID_ENCRYPTED_ENVELOPE,
@@ -534,6 +535,28 @@ class DataKeyCache:
 # Sans-I/O operations
 
 
+def _kms_call(
+    operation: str,
+    params: dict[str, Any],
+    *,
+    op_name: str,
+    table: str | None,
+    retry_policy: RetryPolicy | None,
+) -> Op[dict[str, Any]]:
+    """One KMS call; a table's calls follow its retry policy (its KMS client has botocore's retries off).
+
+    GenerateDataKey and Decrypt change nothing that a repeat could harm, so every retryable failure is
+    retried and none is ever an unknown outcome.
+    """
+    if retry_policy is None:
+        response: dict[str, Any] = yield from aws_call("kms", operation, params, op_name=op_name, table=table)
+        return response
+    response = yield from retried_call(
+        retry_policy, operation, params, op_name=op_name, table=table or "", service="kms"
+    )
+    return response
+
+
 def encrypt_av(
     av: Mapping[str, Any],
     *,
@@ -543,6 +566,7 @@ def encrypt_av(
     key_source: DataKeyCache | None = None,
     operation: str | None = None,
     table: str | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> Op[dict[str, Any]]:
     """Encrypt ``av`` for ``attr_name``: one KMS GenerateDataKey (unless cached), then seal; returns the
     stored envelope AV."""
@@ -553,12 +577,12 @@ def encrypt_av(
         if cached is not None:
             data_key, edk = cached
         else:
-            response = yield from aws_call(
-                "kms",
+            response = yield from _kms_call(
                 "generate_data_key",
                 {"KeyId": key_arn, "KeySpec": "AES_256"},
                 op_name=operation or _DEFAULT_ENCRYPT_OPERATION,
                 table=table,
+                retry_policy=retry_policy,
             )
             data_key = _data_key(response.get("Plaintext"), attr_name)
             fresh_edk = _as_bytes(response.get("CiphertextBlob"))
@@ -583,6 +607,7 @@ def decrypt_av(
     key_source: DataKeyCache | None = None,
     operation: str | None = None,
     table: str | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> Op[dict[str, Any]]:
     """Decrypt a stored envelope AV of ``attr_name``: check it, KMS Decrypt the edk (unless cached), open
     it; returns the inner AV."""
@@ -591,12 +616,12 @@ def decrypt_av(
         edk, nonce, ct = parse_envelope(stored_av, attr_name=attr_name)
         data_key = key_source._decryption_key(key_arn, edk) if key_source is not None else None
         if data_key is None:
-            response = yield from aws_call(
-                "kms",
+            response = yield from _kms_call(
                 "decrypt",
                 {"CiphertextBlob": edk, "KeyId": key_arn},
                 op_name=operation or _DEFAULT_DECRYPT_OPERATION,
                 table=table,
+                retry_policy=retry_policy,
             )
             data_key = _data_key(response.get("Plaintext"), attr_name)
             if key_source is not None:

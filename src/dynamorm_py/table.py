@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from ._attempts import DEFAULT_POLICY, RetryPolicy
 from ._context import TableContext, contextualized
@@ -135,12 +135,12 @@ def build_context(
     )
 
 
-def library_client() -> Any:
+def library_client(service: Literal["dynamodb", "kms"] = "dynamodb") -> Any:
     """A boto3 client whose own retries are off: the library retries, and sees every attempt's outcome."""
     import boto3
     from botocore.config import Config
 
-    return boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+    return boto3.client(service, config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
 
 
 class Table(Generic[T]):
@@ -169,8 +169,9 @@ class Table(Generic[T]):
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         """``retry_policy`` sets how throttling, HTTP 5xx and network failures are retried (default
-        ``RetryPolicy()``). A client built here has botocore's retries off; a ``client`` passed in keeps its
-        own, which then stack with the library's: give it ``Config(retries={"total_max_attempts": 1})``."""
+        ``RetryPolicy()``), for DynamoDB and KMS calls alike. Clients built here have botocore's retries off;
+        a ``client`` or ``kms_client`` passed in keeps its own, which then stack with the library's: give it
+        ``Config(retries={"total_max_attempts": 1})``."""
         self._ctx = build_context(
             model,
             table_name=table_name,
@@ -186,9 +187,7 @@ class Table(Generic[T]):
         if client is None:
             client = library_client()
         if kms_client is None and self._ctx.kms_key_arn is not None:
-            import boto3
-
-            kms_client = boto3.client("kms")  # KMS calls are not retried by the library: botocore does
+            kms_client = library_client("kms")
         self._client = client
         self._kms_client = kms_client
 

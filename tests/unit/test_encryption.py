@@ -62,6 +62,7 @@ from dynamorm_py.errors import (
     UnsupportedTypeError,
     ValidationError,
 )
+from dynamorm_py.retry import RetryPolicy
 from dynamorm_py.streams import stream_record_op
 from dynamorm_py.transact import transact_get_op, transact_write_op
 
@@ -121,6 +122,7 @@ class FakeKms:
         known: Mapping[bytes, bytes] | None = None,
         errors: Mapping[str, Exception] | None = None,
         unknown_blob: Literal["reject", "derive"] = "reject",
+        failures: int | None = None,
     ) -> None:
         self._issue = list(issue)
         self._fresh = 0
@@ -128,7 +130,14 @@ class FakeKms:
         self.keys: dict[bytes, bytes] = dict(known or {})
         self.errors = dict(errors or {})
         self.unknown_blob = unknown_blob
+        self.failures = failures  # how many calls raise their ``errors`` entry (None: every call)
         self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def _fail(self, operation: str) -> None:
+        if operation in self.errors and (self.failures is None or self.failures > 0):
+            if self.failures is not None:
+                self.failures -= 1
+            raise self.errors[operation]
 
     def count(self, operation: str) -> int:
         return sum(1 for name, _ in self.calls if name == operation)
@@ -136,8 +145,7 @@ class FakeKms:
     def generate_data_key(self, **params: Any) -> dict[str, Any]:
         with self._lock:
             self.calls.append(("generate_data_key", params))
-            if "generate_data_key" in self.errors:
-                raise self.errors["generate_data_key"]
+            self._fail("generate_data_key")
             if self._issue:
                 key, blob = self._issue.pop(0)
             else:
@@ -150,8 +158,7 @@ class FakeKms:
     def decrypt(self, **params: Any) -> dict[str, Any]:
         with self._lock:
             self.calls.append(("decrypt", params))
-            if "decrypt" in self.errors:
-                raise self.errors["decrypt"]
+            self._fail("decrypt")
             blob = bytes(params["CiphertextBlob"])
             key = self.keys.get(blob)
             if key is None and self.unknown_blob == "derive":
@@ -1602,3 +1609,36 @@ def test_a_decrypted_number_beyond_dynamodbs_range_is_rejected_not_expanded(guar
         table.get("o-1")
 
     assert (info.value.field, info.value.operation, info.value.table) == ("version", "get", "vaults")
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "KMSInternalException"])
+def test_a_tables_kms_calls_follow_its_retry_policy(code: str, guard: LeakGuard) -> None:
+    # Throttled or failed KMS calls are retried by the library, as DynamoDB calls are (its KMS client has
+    # botocore's own retries off); neither GenerateDataKey nor Decrypt can harm anything when repeated.
+    failure = ClientError(
+        {"Error": {"Code": code, "Message": "later"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
+        "GenerateDataKey",
+    )
+    waits: list[tuple[float, float]] = []
+    policy = RetryPolicy(max_attempts=3, rand_uniform=lambda low, high: waits.append((low, high)) or 0.0)
+    kms = FakeKms(errors={"generate_data_key": failure, "decrypt": failure}, failures=2)
+    table = vault_table(StoredItemDynamoDB(), kms, retry_policy=policy)
+
+    fields = len(VAULTS.codec.encrypted)  # one data key per encrypted value, without a cache
+
+    table.put(Vault(owner="o-1", secret=PLAINTEXT))
+
+    assert kms.count("generate_data_key") == fields + 2 and len(waits) == 2
+
+    kms.failures = 3  # as many as the policy's attempts: the error is the caller's
+    with guard.raises(AwsError, code):
+        table.put(Vault(owner="o-1", secret=PLAINTEXT))
+    assert kms.count("generate_data_key") == fields + 2 + 3 and len(waits) == 4
+
+
+def test_the_kms_client_a_table_builds_has_botocore_retries_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+    table = Table(VAULTS, client=StoredItemDynamoDB(), kms_key_arn=ARN)
+
+    assert table._kms_client.meta.config.retries["total_max_attempts"] == 1
