@@ -246,11 +246,9 @@ def delete_op(ctx: TableContext[T], pk: Any, sk: Any = None, **kwargs: Any) -> O
     yield from send_delete(ctx, params, pk, sk, op_name="delete")
 
 
-def delete_item_op(
-    ctx: TableContext[T], item: T, *, expected_version: int | None = None, **kwargs: Any
-) -> Op[None]:
-    """``delete`` with the key, and on a versioned model the expected version, taken from ``item``."""
-    check_model_instance(ctx, item)
+def instance_key(ctx: TableContext[T], item: T, expected_version: int | None) -> tuple[Any, Any, int | None]:
+    """``(pk, sk, expected_version)`` of a write taking its key from ``item``: on a versioned model the
+    expected version is the item's own unless the caller gave one."""
     codec = ctx.codec
     version = version_field(codec)
     if version is not None and expected_version is None:
@@ -263,6 +261,15 @@ def delete_item_op(
             )
     pk = getattr(item, codec.pk.python_name)
     sk = getattr(item, codec.sk.python_name) if codec.sk is not None else None
+    return pk, sk, expected_version
+
+
+def delete_item_op(
+    ctx: TableContext[T], item: T, *, expected_version: int | None = None, **kwargs: Any
+) -> Op[None]:
+    """``delete`` with the key, and on a versioned model the expected version, taken from ``item``."""
+    check_model_instance(ctx, item)
+    pk, sk, expected_version = instance_key(ctx, item, expected_version)
     params = delete_request(ctx, pk, sk, expected_version=expected_version, **kwargs)
     yield from send_delete(ctx, params, pk, sk, op_name="delete_item")
 
@@ -600,17 +607,7 @@ def update_item_op(
     for name in names:  # caller-named fields are checked as update() checks them: validator, then model
         resolve_field(codec, name, security=ctx.security and fields is not None)
     updates = {name: getattr(item, name) for name in names}
-    version = version_field(codec)
-    if version is not None and expected_version is None:
-        expected_version = getattr(item, version.python_name)
-        if expected_version is None:
-            raise ValidationError(
-                "the item carries no version: pass expected_version",
-                code=ERR_INVALID_MODEL,
-                field=version.attribute_name,
-            )
-    pk = getattr(item, codec.pk.python_name)
-    sk = getattr(item, codec.sk.python_name) if codec.sk is not None else None
+    pk, sk, expected_version = instance_key(ctx, item, expected_version)
     result: T = yield from update_op(
         ctx,
         pk,

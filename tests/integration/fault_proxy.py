@@ -338,3 +338,46 @@ def refusing_endpoint() -> Iterator[str]:
         yield f"http://{LOOPBACK}:{holder.getsockname()[1]}"
     finally:
         holder.close()
+
+
+class CannedServer(http.server.ThreadingHTTPServer):
+    """A loopback server answering every POST with one canned response, counting the requests."""
+
+    def __init__(self, status: int, content_type: str, body: bytes) -> None:
+        super().__init__((LOOPBACK, 0), _CannedHandler)
+        self.status, self.content_type, self.body = status, content_type, body
+        self.requests = 0
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.server_address[1]}"
+
+
+class _CannedHandler(http.server.BaseHTTPRequestHandler):
+    server: CannedServer
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.server.requests += 1
+        self.send_response(self.server.status)
+        self.send_header("Content-Type", self.server.content_type)
+        self.send_header("Content-Length", str(len(self.server.body)))
+        self.end_headers()
+        self.wfile.write(self.server.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@contextmanager
+def canned_server(status: int, content_type: str, body: bytes) -> Iterator[CannedServer]:
+    """A started :class:`CannedServer`, stopped at the end of the ``with`` block."""
+    server = CannedServer(status, content_type, body)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import http.server
 import logging
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +17,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from fault_proxy import canned_server
 
 from dynamorm_py import ConditionFailedError, ModelDefinition, Table, dynamorm_field
 from dynamorm_py.errors import EncryptionNotConfiguredError
@@ -397,33 +396,12 @@ def test_remote_create_kms_key_works_when_the_endpoint_serves_kms(dynamorm_local
     assert key_arn.startswith("arn:aws:kms:")
 
 
-class _DynamoDBOnlyHandler(http.server.BaseHTTPRequestHandler):
-    """Answers every request the way a DynamoDB-only endpoint answers an unknown KMS operation."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        body = b'{"__type":"com.amazonaws.dynamodb.v20120810#UnknownOperationException"}'
-        self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
 @pytest.fixture
 def dynamodb_only_endpoint() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DynamoDBOnlyHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    """Answers every request the way a DynamoDB-only endpoint answers an unknown KMS operation."""
+    body = b'{"__type":"com.amazonaws.dynamodb.v20120810#UnknownOperationException"}'
+    with canned_server(400, "application/x-amz-json-1.0", body) as server:
+        yield server.endpoint_url
 
 
 def test_remote_create_kms_key_without_kms_raises_a_clear_error(dynamodb_only_endpoint: str) -> None:

@@ -9,7 +9,6 @@ Every public path must raise a library error carrying the operation, the table a
 from __future__ import annotations
 
 import contextlib
-import http.server
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from fault_proxy import CannedServer, canned_server
 
 from dynamorm_py import (
     AwsError,
@@ -150,42 +150,16 @@ def cutting_endpoint() -> Iterator[str]:
 HTML_PAGE = b"<!DOCTYPE html>\n<html><body><h1>500</h1><p>upstream failed</p></body></html>"
 
 
-class _HtmlErrorHandler(http.server.BaseHTTPRequestHandler):
+@pytest.fixture
+def html_server() -> Iterator[CannedServer]:
     """Answers every request the way a proxy in front of a failed backend does: a 500 HTML page."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.server.requests += 1  # type: ignore[attr-defined]
-        self.send_response(500)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(HTML_PAGE)))
-        self.end_headers()
-        self.wfile.write(HTML_PAGE)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
-class _CountingServer(http.server.ThreadingHTTPServer):
-    requests = 0
-
-
-@pytest.fixture
-def html_server() -> Iterator[_CountingServer]:
-    server = _CountingServer(("127.0.0.1", 0), _HtmlErrorHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with canned_server(500, "text/html", HTML_PAGE) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
 
 
 @pytest.fixture
-def html_error_endpoint(html_server: _CountingServer) -> str:
-    return f"http://127.0.0.1:{html_server.server_address[1]}"
+def html_error_endpoint(html_server: CannedServer) -> str:
+    return html_server.endpoint_url
 
 
 # --- every path ---------------------------------------------------------------------------------------------
@@ -343,7 +317,7 @@ NO_WAIT = RetryPolicy(max_attempts=3, base_delay=0.0, max_delay=0.0)
 
 
 def test_the_library_retries_a_server_error_of_a_read_and_raises_the_last_one(
-    html_server: _CountingServer,
+    html_server: CannedServer,
 ) -> None:
     table = notes_table(f"http://127.0.0.1:{html_server.server_address[1]}", NO_WAIT)
 
@@ -354,7 +328,7 @@ def test_the_library_retries_a_server_error_of_a_read_and_raises_the_last_one(
     assert caught.value.code == "HTTP500" and not isinstance(caught.value, OutcomeUnknownError)
 
 
-def test_a_write_answered_only_by_server_errors_has_an_unknown_outcome(html_server: _CountingServer) -> None:
+def test_a_write_answered_only_by_server_errors_has_an_unknown_outcome(html_server: CannedServer) -> None:
     table = notes_table(f"http://127.0.0.1:{html_server.server_address[1]}", NO_WAIT)
 
     with pytest.raises(OutcomeUnknownError) as caught:
