@@ -1,14 +1,14 @@
-"""Client CPU per single-item write: what retry bookkeeping and the extra request parameter cost.
+"""Client CPU per single-item write, against the raw boto3 client, and what write safety costs.
 
 A real botocore client whose HTTP send is answered in-process (a ``before-send`` handler returns canned
 response bytes), so botocore's serialization, signing and parsing run as in production and nothing else
-does. Timed per write: a plain put, a put with ``if_not_exists``, a versioned update and a versioned delete
-(the conditional ones now carry ``ReturnValuesOnConditionCheckFailure`` and go through the retry policy).
-Then the same writes with a plain-Python stand-in client (no botocore), which isolates the library's own
-CPU: on a shared machine the botocore figures vary by more than the 2% budget, while the library-only
-difference between two checkouts is measurable and can be set against the botocore write cost.
-Best of interleaved rounds; numbers are printed, never asserted. Run: ``.venv/bin/python bench/write.py``.
-To compare with another checkout, run it with ``PYTHONPATH=<that checkout>/src``.
+does. Timed per write, interleaved with the raw client sending the very same request (from ``explain``): a
+plain put, a put with ``if_not_exists``, a versioned update and a versioned delete. The cost of recognising
+a write's own earlier attempt is priced in its two parts, each on its own because whole-write timings vary
+by more than they are on a shared machine: serializing ``ReturnValuesOnConditionCheckFailure``, and the retry
+layer's bookkeeping on a successful request (``retried_call`` against a bare call). The library-only rows use
+a plain-Python stand-in client (no botocore). Best of interleaved rounds; numbers are printed, never asserted.
+Run: ``.venv/bin/python bench/write.py`` (``make bench`` runs every benchmark).
 """
 
 from __future__ import annotations
@@ -125,12 +125,91 @@ def writes(table: Table[Account]) -> dict[str, Callable[[], object]]:
     }
 
 
+def raw_writes(client: Any, table: Table[Account]) -> dict[str, Callable[[], object]]:
+    """The raw boto3 client sending exactly the requests ``writes`` sends (taken from ``explain``)."""
+    account = Account("ann", "main", 7, "n")
+    requests = {
+        "put": table.explain.put(account),
+        "put(if_not_exists)": table.explain.put(account, if_not_exists=True),
+        "update(expected_version)": table.explain.update("ann", "main", {"balance": 7}, expected_version=3),
+        "delete(expected_version)": table.explain.delete("ann", "main", expected_version=4),
+    }
+    return {name: _call(getattr(client, r.operation), r.params) for name, r in requests.items()}
+
+
+def _call(method: Callable[..., object], params: dict[str, Any]) -> Callable[[], object]:
+    return lambda: method(**params)
+
+
 def main() -> None:
     print(f"dynamorm_py from {dynamorm_py.__file__}")
-    for label, client in (("botocore, stubbed send", stub_client()), ("library only", PlainClient())):
-        print(label)
-        for name, micros in best_us(writes(Table(ACCOUNTS, client=client, now=lambda: NOW))).items():
-            print(f"  {name:26s} {micros:8.1f} us CPU per write")
+    client = stub_client()
+    table = Table(ACCOUNTS, client=client, now=lambda: NOW)
+    ours_runs = writes(table)
+    raw_runs = raw_writes(client, table)
+    runs = {**{f"ours {k}": v for k, v in ours_runs.items()}, **{f"raw {k}": v for k, v in raw_runs.items()}}
+    best = best_us(runs)
+    print("botocore, stubbed send (same requests; ratio = ours / raw boto3 client)")
+    for name in ours_runs:
+        ours, raw = best[f"ours {name}"], best[f"raw {name}"]
+        print(f"  {name:26s} ours {ours:7.1f} us  raw {raw:7.1f} us  ratio {ours / raw:5.2f}x")
+    parameter = parameter_us(client, table)
+    print(
+        f"  ReturnValuesOnConditionCheckFailure=ALL_OLD costs {parameter:+.2f} us to serialize, "
+        f"{parameter / best['raw put(if_not_exists)']:+.2%} of a raw conditional put"
+    )
+    print("library only (a plain stand-in client, no botocore)")
+    for name, micros in best_us(writes(Table(ACCOUNTS, client=PlainClient(), now=lambda: NOW))).items():
+        print(f"  {name:26s} {micros:8.1f} us CPU per write")
+    bookkeeping = retry_bookkeeping_us()
+    print(
+        f"  retry bookkeeping per request (retried_call over a bare call): {bookkeeping:+.2f} us, "
+        f"{bookkeeping / best['raw put(if_not_exists)']:+.2%} of a raw conditional put"
+    )
+
+
+def parameter_us(client: Any, table: Table[Account]) -> float:
+    """What serializing the parameter a conditional write adds costs botocore (the whole-write timings
+    above vary by more than it between rounds on a shared machine, so it is priced on its own)."""
+    with_parameter = table.explain.put(Account("ann", "main", 7, "n"), if_not_exists=True).params
+    without = dict(with_parameter)
+    without.pop("ReturnValuesOnConditionCheckFailure", None)
+    model = client.meta.service_model.operation_model("PutItem")
+    serialize = client._serializer.serialize_to_request
+    best = best_us(
+        {
+            "with": lambda: serialize(with_parameter, model),
+            "without": lambda: serialize(without, model),
+        }
+    )
+    return best["with"] - best["without"]
+
+
+def retry_bookkeeping_us() -> float:
+    """CPU the retry layer adds to one successful request: ``retried_call`` against the bare ``aws_call``."""
+    from dynamorm_py._attempts import DEFAULT_POLICY, Write, retried_call
+    from dynamorm_py._core import aws_call, run_sync
+
+    clients = {"dynamodb": PlainClient()}
+    params: dict[str, Any] = {"TableName": "accounts", "Item": STORED}
+    write = Write(key=lambda: ("ann", "main"))
+    best = best_us(
+        {
+            "bare": lambda: run_sync(
+                aws_call("dynamodb", "put_item", params, op_name="put", table="accounts"),
+                clients=clients,
+                sleep=None,
+            ),
+            "retried": lambda: run_sync(
+                retried_call(
+                    DEFAULT_POLICY, "put_item", params, op_name="put", table="accounts", write=write
+                ),
+                clients=clients,
+                sleep=None,
+            ),
+        }
+    )
+    return best["retried"] - best["bare"]
 
 
 if __name__ == "__main__":
