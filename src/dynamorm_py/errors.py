@@ -35,7 +35,9 @@ must not spin on it.
 
 Every error carries ``operation`` (the public method that failed), ``table`` (physical table name),
 ``field`` (attribute name at fault), ``aws_code`` (when AWS raised it) and the original exception as
-``__cause__``. Messages and attributes never contain item values, key values, plaintext or key material.
+``__cause__``. Messages, reprs and attributes never contain item values, key values, plaintext or key
+material, with one deliberate exception: ``OutcomeUnknownError.key`` holds the key the caller passed, so the
+handler can re-read that item.
 """
 
 from __future__ import annotations
