@@ -31,9 +31,10 @@ typecheck: $(VENV)/.stamp-dev
 unit: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest tests/unit tests/test_public_api.py -q
 
-# Two workers: most integration tests wait on the embedded server, so the two cores overlap them.
+# Two workers: most integration tests wait on the embedded server, so the two cores overlap them. Work
+# stealing keeps both busy to the end (a few integration tests take half a minute each).
 test: lint typecheck
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 bench: $(VENV)/.stamp-dev
 	for bench in bench/[!_]*.py; do $(BIN)/python $$bench || exit 1; done
