@@ -14,7 +14,7 @@ from . import _context
 from ._attempts import OURS, THEIRS, UNKNOWN, Verdict, Write, av_equal, item_equal, retried_call
 from ._context import TableContext, check_whole_item
 from ._core import Op
-from .codec import EncodedItem, FieldCodec, ModelCodec, check_item_size, format_timestamp
+from .codec import EncodedItem, ModelCodec, check_item_size, format_timestamp
 from .errors import ERR_INVALID_MODEL, ConditionFailedError, NotFoundError, ValidationError
 from .expressions import (
     ExpressionParts,
@@ -303,11 +303,6 @@ def update_effects(params: Mapping[str, Any]) -> tuple[set[str], set[str]]:
     return written, removed
 
 
-def _required(codec: ModelCodec) -> list[FieldCodec]:
-    """Fields a stored item must hold to be decoded (the key fields are always there)."""
-    return [f for f in codec.fields if not f.has_default and f is not codec.pk and f is not codec.sk]
-
-
 def guard_update(ctx: TableContext[T], params: dict[str, Any], *, upsert: bool = False) -> bool:
     """Check an UpdateItem request so that it cannot leave an item the model cannot read; returns whether
     it now carries the existence guard (see :func:`send_update`).
@@ -319,7 +314,7 @@ def guard_update(ctx: TableContext[T], params: dict[str, Any], *, upsert: bool =
       up front in that case: the item it may create could not be returned.
     """
     codec = ctx.codec
-    required = _required(codec)
+    required = codec.required
     if not required:
         return False
     written, removed = update_effects(params)

@@ -1846,6 +1846,10 @@ class ModelCodec:
         self.sk = self.by_name[sk] if sk is not None else None
         self.lifecycle = tuple(f for f in self.fields if f.role is not None)
         self.encrypted = tuple(f.attribute_name for f in self.fields if f.encrypted)
+        # Non-key fields a stored item must hold to be decoded: what an update may not leave unset.
+        self.required = tuple(
+            f for f in self.fields if not f.has_default and f is not self.pk and f is not self.sk
+        )
         # With a clock, created_at/updated_at/version are written by _apply_lifecycle; without one, as is.
         self._plain = _encode_plan([f for f in self.fields if f.role not in _MANAGED_ROLES])
         self._all = _encode_plan(self.fields)

@@ -54,11 +54,7 @@ def _check_partial_return(ctx: TableContext[Any], params: Mapping[str, Any]) -> 
         return
     written, _ = update_effects(params)
     codec = ctx.codec
-    missing = [
-        f
-        for f in codec.fields
-        if not f.has_default and f is not codec.pk and f is not codec.sk and f.attribute_name not in written
-    ]
+    missing = [f for f in codec.required if f.attribute_name not in written]
     if missing:
         raise ValidationError(
             f"return_values({params['ReturnValues']!r}) returns only the updated attributes, which cannot "
