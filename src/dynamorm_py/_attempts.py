@@ -28,7 +28,7 @@ from typing import Any, Literal, NamedTuple
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ._core import AwsCall, Op, Service, Sleep
-from .aws_errors import map_botocore_error, map_client_error
+from .aws_errors import map_aws_exception
 from .errors import (
     ERR_INVALID_VALUE,
     AwsError,
@@ -216,12 +216,9 @@ def retried_call(
         try:
             response = yield AwsCall(service, operation, params)
             return response if isinstance(response, dict) else {}
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             cause: BaseException = exc
-            error = map_client_error(exc, operation=op_name, table=table)
-        except BotoCoreError as exc:
-            cause = exc
-            error = map_botocore_error(exc, operation=op_name, table=table)
+            error = map_aws_exception(exc, operation=op_name, table=table)
         # Only failures get here: the happy path above is one yield and one isinstance.
         error.__cause__ = cause  # as when raised from it: kept in attempt_errors too
         attempt += 1

@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws_errors import map_botocore_error, map_client_error
+from .aws_errors import map_aws_exception
 
 __all__ = [
     "AwsCall",
@@ -86,10 +86,8 @@ def aws_call(
     """
     try:
         response = yield AwsCall(service, operation, params)
-    except ClientError as exc:
-        raise map_client_error(exc, operation=op_name, table=table) from exc
-    except BotoCoreError as exc:
-        raise map_botocore_error(exc, operation=op_name, table=table) from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise map_aws_exception(exc, operation=op_name, table=table) from exc
     return response if isinstance(response, dict) else {}
 
 

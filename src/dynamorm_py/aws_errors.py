@@ -26,7 +26,13 @@ from .errors import (
     ValidationError,
 )
 
-__all__ = ["cancellation_reasons", "map_botocore_error", "map_client_error", "map_transaction_error"]
+__all__ = [
+    "cancellation_reasons",
+    "map_aws_exception",
+    "map_botocore_error",
+    "map_client_error",
+    "map_transaction_error",
+]
 
 
 def _error_fields(err: ClientError) -> tuple[str, str]:
@@ -160,6 +166,15 @@ _NOT_SENT_ERRORS = _classes(
     "ConfigParseError",
     "MissingDependencyException",
 )
+
+
+def map_aws_exception(
+    err: ClientError | BotoCoreError, *, operation: str | None = None, table: str | None = None
+) -> Exception:
+    """The typed library error for anything botocore raises: an AWS error answer or no answer at all."""
+    if isinstance(err, ClientError):
+        return map_client_error(err, operation=operation, table=table)
+    return map_botocore_error(err, operation=operation, table=table)
 
 
 def map_botocore_error(

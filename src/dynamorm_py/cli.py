@@ -150,9 +150,9 @@ def _describe_error(exc: Exception) -> tuple[str, str] | None:
 
     if isinstance(exc, (ClientError, BotoCoreError)):
         # Typed as the library types them, so a command reports the same code a Table call would raise.
-        from .aws_errors import map_botocore_error, map_client_error
+        from .aws_errors import map_aws_exception
 
-        mapped = map_client_error(exc) if isinstance(exc, ClientError) else map_botocore_error(exc)
+        mapped = map_aws_exception(exc)
         if isinstance(mapped, DynamormPyError):
             return mapped.code, mapped.message
     if isinstance(exc, (ImportError, OSError)):
