@@ -22,7 +22,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -46,7 +45,6 @@ __all__ = [
     "RetryPolicy",
     "Verdict",
     "Write",
-    "av_equal",
     "classify",
     "retried_call",
 ]
@@ -251,40 +249,3 @@ def retried_call(
         if write is not None and maybe_applied and not (write.idempotent and not retry):
             raise _unknown(op_name, table, write, errors, "an attempt may have been applied") from error
         raise error from cause
-
-
-# --- comparing stored values with what a request sent ---------------------------------------------------
-
-
-def _number(text: Any) -> Decimal | None:
-    try:
-        return Decimal(str(text))
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def av_equal(a: Any, b: Any) -> bool:
-    """Whether two attribute values are the same stored value (numbers by value, sets in any order)."""
-    if a == b:
-        return True
-    if not isinstance(a, dict) or not isinstance(b, dict) or len(a) != 1 or a.keys() != b.keys():
-        return False
-    (kind,) = a.keys()
-    x, y = a[kind], b[kind]
-    if kind == "N":
-        return _number(x) is not None and _number(x) == _number(y)
-    if kind == "NS":
-        return {_number(v) for v in x} == {_number(v) for v in y}
-    if kind in ("SS", "BS"):
-        return {bytes(v) if kind == "BS" else v for v in x} == {bytes(v) if kind == "BS" else v for v in y}
-    if kind == "B":
-        return bytes(x) == bytes(y)
-    if kind == "L":
-        return len(x) == len(y) and all(av_equal(i, j) for i, j in zip(x, y, strict=True))
-    if kind == "M":
-        return x.keys() == y.keys() and all(av_equal(x[k], y[k]) for k in x)
-    return False
-
-
-def item_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return a.keys() == b.keys() and all(av_equal(a[k], b[k]) for k in a)

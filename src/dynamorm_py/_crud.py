@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from . import _context
-from ._attempts import OURS, THEIRS, UNKNOWN, Verdict, Write, av_equal, item_equal, retried_call
+from ._attempts import OURS, THEIRS, UNKNOWN, Verdict, Write, retried_call
 from ._context import TableContext, check_whole_item
 from ._core import Op
-from .codec import EncodedItem, ModelCodec, check_item_size, format_timestamp
+from .codec import EncodedItem, ModelCodec, av_equal, check_item_size, format_timestamp, item_equal
 from .errors import ERR_INVALID_MODEL, ConditionFailedError, NotFoundError, ValidationError
 from .expressions import (
     ExpressionParts,

@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AV",
+    "av_equal",
+    "item_equal",
     "EncodedItem",
     "FieldCodec",
     "ModelCodec",
@@ -2037,3 +2039,41 @@ def check_key_av(av: AV | None, attribute: str) -> None:
         raise ValidationError(
             f"key attribute {attribute!r} must not be empty", code=ERR_MISSING_PRIMARY_KEY, field=attribute
         )
+
+
+# --- comparing stored values -------------------------------------------------------------------------------
+
+
+def _stored_number(text: Any) -> Decimal | None:
+    try:
+        return Decimal(str(text))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def av_equal(a: Any, b: Any) -> bool:
+    """Whether two attribute values are the same stored value (numbers by value, sets in any order)."""
+    if a == b:
+        return True
+    if not isinstance(a, dict) or not isinstance(b, dict) or len(a) != 1 or a.keys() != b.keys():
+        return False
+    (kind,) = a.keys()
+    x, y = a[kind], b[kind]
+    if kind == "N":
+        return _stored_number(x) is not None and _stored_number(x) == _stored_number(y)
+    if kind == "NS":
+        return {_stored_number(v) for v in x} == {_stored_number(v) for v in y}
+    if kind in ("SS", "BS"):
+        return {bytes(v) if kind == "BS" else v for v in x} == {bytes(v) if kind == "BS" else v for v in y}
+    if kind == "B":
+        return bytes(x) == bytes(y)
+    if kind == "L":
+        return len(x) == len(y) and all(av_equal(i, j) for i, j in zip(x, y, strict=True))
+    if kind == "M":
+        return x.keys() == y.keys() and all(av_equal(x[k], y[k]) for k in x)
+    return False
+
+
+def item_equal(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two items hold the same attributes with the same stored values."""
+    return a.keys() == b.keys() and all(av_equal(a[k], b[k]) for k in a)

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from ._typed_json import av_map_to_typed_json, typed_json_map_to_av
+from .codec import av_equal
 from .errors import ERR_INVALID_CURSOR, ERR_INVALID_VALUE, ValidationError
 
 __all__ = [
@@ -255,7 +256,7 @@ def validate_cursor_keys(
             raise _invalid_cursor(f"its key attribute types are not the key schema of {where}")
     if partition is not None:
         attribute, expected = partition
-        if last_key[attribute] != expected and not _same_number(last_key[attribute], expected):
+        if not av_equal(last_key[attribute], expected):  # numbers by value: "1.0" is the partition 1
             raise _invalid_cursor("it was issued for another partition key value")
     if sort is not None:
         attribute, op, operand_avs = sort
@@ -269,12 +270,6 @@ def validate_cursor_keys(
             return
         if not _satisfies(op, _key_scalar(last_key[attribute], kind), operands):
             raise _invalid_cursor("its sort key lies outside the query's sort key condition")
-
-
-def _same_number(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two N AVs hold the same number written differently (``"1.0"`` and ``"1"``)."""
-    x, y = _key_scalar(a, "N"), _key_scalar(b, "N")
-    return x is not None and x == y
 
 
 # --- signed cursors ---------------------------------------------------------------------------------------
