@@ -32,7 +32,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from dynamorm_py.codec import format_timestamp
+from dynamorm_py._blocks.codec import format_timestamp
 from dynamorm_py.model import ModelDefinition, dynamorm_field
 
 RECORDS = 10_000

@@ -239,7 +239,7 @@ def test_table_single_item_conveniences_have_their_documented_parameters() -> No
     import inspect
     from collections.abc import Callable
 
-    from dynamorm_py.table import Table
+    from dynamorm_py._drivers.table import Table
 
     def keyword_only(method: Callable[..., object]) -> list[str]:
         parameters = inspect.signature(method).parameters.values()

@@ -48,7 +48,8 @@ from .transaction import (
 )
 
 if TYPE_CHECKING:
-    from ._core import PreparedRequest
+    from ._core.effects import PreparedRequest
+    from ._drivers.table import Table
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .retry import RetryPolicy
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
         unmarshal_stream_image,
         unmarshal_stream_record,
     )
-    from .table import Table
     from .validation import (
         MaxExpressionLength,
         MaxFieldNameLength,
@@ -78,7 +78,7 @@ if TYPE_CHECKING:
 # Lazily resolved public names -> the module that defines them.
 _LAZY = {
     "Table": "table",
-    "PreparedRequest": "_core",
+    "PreparedRequest": "_core.effects",
     "QueryOptimizer": "optimizer",
     "QueryPlan": "optimizer",
     "QueryShape": "optimizer",

@@ -34,8 +34,9 @@ from boto3.dynamodb.types import Binary
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ._attempts import RetryPolicy, retried_call
-from ._core import Op, aws_call, run_sync
+from ._core.effects import Op, aws_call
+from ._core.retries import RetryPolicy, retried_call
+from ._drivers.sync import run_sync
 from .errors import (
     ERR_INVALID_ENCRYPTED_ENVELOPE,
     ERR_INVALID_VALUE,

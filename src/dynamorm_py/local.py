@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from botocore.session import Session as BotocoreSession
     from werkzeug.serving import BaseWSGIServer
 
+    from ._drivers.table import Table
     from .model import ModelDefinition
-    from .table import Table
 
 __all__ = [
     "ENDPOINT_VARIABLE",
@@ -148,8 +148,8 @@ class _Endpoint(ABC):
         enabled when ``stream_view_type`` is given). A KMS key is created when ``encrypted`` is true or the
         model has encrypted fields, unless ``kms_key_arn`` is passed. Other keyword arguments go to ``Table``.
         """
+        from ._drivers.table import Table
         from .schema import ensure_table
-        from .table import Table
 
         client = self.client("dynamodb")
         if create:

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from ._annotations import (
+from ._blocks.annotations import (
     LIST_ORIGINS,
     MAP_ORIGINS,
     SET_ORIGINS,
@@ -24,7 +24,7 @@ from ._annotations import (
     is_set_annotation,
     unwrap_optional,
 )
-from .codec import FieldCodec, ModelCodec
+from ._blocks.codec import FieldCodec, ModelCodec
 from .errors import ModelDefinitionError, ValidationError
 
 __all__ = [

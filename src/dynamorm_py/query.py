@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, Union
 
-from .cursor import Cursor, decode_cursor, encode_cursor, sign_cursor, verify_cursor
+from ._blocks.cursor import Cursor, decode_cursor, encode_cursor, sign_cursor, verify_cursor
 
 __all__ = [
     "Cursor",

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._core import aws_call, run_sync
+from ._core.effects import aws_call
+from ._drivers.sync import run_sync
 from .errors import ERR_TIMEOUT, AwsError, TableNotFoundError, ValidationError
 from .model import IndexDefinition, ModelDefinition, Projection
 

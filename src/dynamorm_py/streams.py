@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final, Generic, Literal, TypeVar
 
-from ._context import TableContext
-from ._core import Op, run_sync
-from ._typed_json import typed_json_map_to_av
-from .codec import AV, FieldCodec
+from ._blocks.codec import AV, FieldCodec
+from ._blocks.typed_json import typed_json_map_to_av
+from ._core.context import TableContext
+from ._core.effects import Op
+from ._drivers.sync import run_sync
 from .errors import ERR_INVALID_VALUE, DynamormPyError, ValidationError
 from .model import ModelDefinition
 

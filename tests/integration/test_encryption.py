@@ -33,7 +33,7 @@ from dynamorm_py import (
     dynamorm_field,
     ensure_table,
 )
-from dynamorm_py._context import EXPLAIN_ENVELOPE
+from dynamorm_py._core.context import EXPLAIN_ENVELOPE
 from dynamorm_py.encryption import DataKeyCache, decrypt_attribute_value
 from dynamorm_py.errors import (
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,

@@ -19,9 +19,10 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from dynamorm_py import ModelDefinition, Table, dynamorm_field
-from dynamorm_py._context import EXPLAIN_ENVELOPE, TableContext
-from dynamorm_py._core import Op, run_sync
-from dynamorm_py.batch import Backoff, batch_get_op, batch_write_op
+from dynamorm_py._core.batch import Backoff, batch_get_op, batch_write_op
+from dynamorm_py._core.context import EXPLAIN_ENVELOPE, TableContext
+from dynamorm_py._core.effects import Op
+from dynamorm_py._drivers.sync import run_sync
 from dynamorm_py.encryption import encrypt_av
 from dynamorm_py.errors import (
     ERR_BATCH_OPERATION_FAILED,

@@ -17,9 +17,9 @@ from boto3.dynamodb.types import Binary
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dynamorm_py import codec
-from dynamorm_py._annotations import is_set_annotation, unwrap_optional
-from dynamorm_py.codec import (
+from dynamorm_py._blocks import codec
+from dynamorm_py._blocks.annotations import is_set_annotation, unwrap_optional
+from dynamorm_py._blocks.codec import (
     AV,
     MAX_ITEM_BYTES,
     EncodedItem,

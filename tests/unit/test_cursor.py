@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dynamorm_py._typed_json import typed_json_map_to_av
-from dynamorm_py.cursor import (
+from dynamorm_py._blocks.cursor import (
     Cursor,
     decode_cursor,
     encode_cursor,
@@ -27,6 +26,7 @@ from dynamorm_py.cursor import (
     validate_cursor_keys,
     verify_cursor,
 )
+from dynamorm_py._blocks.typed_json import typed_json_map_to_av
 from dynamorm_py.errors import ERR_INVALID_CURSOR, ERR_INVALID_VALUE, ValidationError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cursor"

@@ -29,11 +29,13 @@ from dynamorm_py import (
     TransactUpdate,
     dynamorm_field,
 )
-from dynamorm_py._context import TableContext
-from dynamorm_py._core import AwsCall, Op, run_sync
-from dynamorm_py._crud import get_op, put_op, update_item_op, update_op
-from dynamorm_py._query import QueryArgs, ScanArgs, page_op
-from dynamorm_py.batch import batch_get_op, batch_write_op
+from dynamorm_py._core.batch import batch_get_op, batch_write_op
+from dynamorm_py._core.context import TableContext
+from dynamorm_py._core.effects import AwsCall, Op
+from dynamorm_py._core.items import get_op, put_op, update_item_op, update_op
+from dynamorm_py._core.reads import QueryArgs, ScanArgs, page_op
+from dynamorm_py._core.transactions import transact_get_op, transact_write_op
+from dynamorm_py._drivers.sync import run_sync
 from dynamorm_py.encryption import (
     DataKeyCache,
     aad_for,
@@ -64,7 +66,6 @@ from dynamorm_py.errors import (
 )
 from dynamorm_py.retry import RetryPolicy
 from dynamorm_py.streams import stream_record_op
-from dynamorm_py.transact import transact_get_op, transact_write_op
 
 E = TypeVar("E", bound=BaseException)
 

@@ -13,21 +13,21 @@ from typing import Any
 
 import pytest
 
-from dynamorm_py.codec import AV
-from dynamorm_py.errors import (
-    ERR_INVALID_MODEL,
-    ERR_INVALID_VALUE,
-    ERR_SECURITY_VALIDATION,
-    SecurityValidationError,
-    ValidationError,
-)
-from dynamorm_py.expressions import (
+from dynamorm_py._blocks.codec import AV
+from dynamorm_py._blocks.expressions import (
     ExpressionParts,
     build_condition,
     build_filter,
     build_update,
     field_suffix,
     merge_caller_expression,
+)
+from dynamorm_py.errors import (
+    ERR_INVALID_MODEL,
+    ERR_INVALID_VALUE,
+    ERR_SECURITY_VALIDATION,
+    SecurityValidationError,
+    ValidationError,
 )
 from dynamorm_py.model import ModelDefinition, dynamorm_field
 from dynamorm_py.query import FilterCondition
@@ -172,7 +172,7 @@ def test_expected_version_on_a_model_without_version_role_is_rejected() -> None:
 @pytest.mark.parametrize("bad", [True, "1", 1.0, None])
 def test_expected_version_must_be_an_int(bad: Any) -> None:
     parts = ExpressionParts()
-    from dynamorm_py.expressions import version_condition
+    from dynamorm_py._blocks.expressions import version_condition
 
     with pytest.raises(ValidationError) as info:
         version_condition(USERS.codec, parts, bad)

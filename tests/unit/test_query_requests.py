@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dynamorm_py._core import run_explain
-from dynamorm_py._query import (
+from dynamorm_py._core.reads import (
     QueryArgs,
     build_count_request,
     build_query_request,
@@ -30,6 +29,8 @@ from dynamorm_py._query import (
     count_op,
     page_op,
 )
+from dynamorm_py._drivers.explain import run_explain
+from dynamorm_py._drivers.table import Table
 from dynamorm_py.errors import (
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INDEX_NOT_FOUND,
@@ -57,7 +58,6 @@ from dynamorm_py.query import (
     verify_cursor,
 )
 from dynamorm_py.retry import RetryPolicy
-from dynamorm_py.table import Table
 
 ARN = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000"
 KEY = b"\x0b" * 32

@@ -29,8 +29,8 @@ from dynamorm_py import (
     unmarshal_stream_image,
     unmarshal_stream_record,
 )
-from dynamorm_py._core import AwsCall
-from dynamorm_py._typed_json import typed_json_to_av
+from dynamorm_py._blocks.typed_json import typed_json_to_av
+from dynamorm_py._core.effects import AwsCall
 from dynamorm_py.encryption import DataKeyCache, aad_for, seal
 from dynamorm_py.errors import (
     ERR_ENCRYPTION_NOT_CONFIGURED,
@@ -952,7 +952,7 @@ def test_table_errors_carry_table_and_operation() -> None:
 
 
 def test_stream_record_op_yields_one_kms_decrypt_per_encrypted_attribute() -> None:
-    from dynamorm_py._context import TableContext
+    from dynamorm_py._core.context import TableContext
 
     ctx = TableContext(
         model=NOTES,

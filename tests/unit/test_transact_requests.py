@@ -27,8 +27,10 @@ from dynamorm_py import (
     TransactUpdate,
     dynamorm_field,
 )
-from dynamorm_py._context import EXPLAIN_ENVELOPE, TableContext
-from dynamorm_py._core import Op, run_sync
+from dynamorm_py._core.context import EXPLAIN_ENVELOPE, TableContext
+from dynamorm_py._core.effects import Op
+from dynamorm_py._core.transactions import transact_get_op, transact_write_op
+from dynamorm_py._drivers.sync import run_sync
 from dynamorm_py.encryption import encrypt_av
 from dynamorm_py.errors import (
     ERR_CONDITION_FAILED,
@@ -44,7 +46,6 @@ from dynamorm_py.errors import (
     ValidationError,
 )
 from dynamorm_py.retry import RetryPolicy
-from dynamorm_py.transact import transact_get_op, transact_write_op
 
 R = TypeVar("R")
 

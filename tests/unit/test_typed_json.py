@@ -10,7 +10,7 @@ from boto3.dynamodb.types import Binary
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dynamorm_py._typed_json import (
+from dynamorm_py._blocks.typed_json import (
     MAX_DEPTH,
     av_map_to_typed_json,
     av_to_typed_json,

@@ -14,18 +14,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeVar
 
-from ._attempts import retried_call
-from ._context import TableContext
-from ._core import Op, Sleep
-from .codec import AV, FieldCodec, ModelCodec, check_key_av
-from .cursor import (
+from .._blocks.codec import AV, FieldCodec, ModelCodec, check_key_av
+from .._blocks.cursor import (
     issue_cursor,
     key_value_order,
     resolve_cursor,
     validate_cursor_for_request,
     validate_cursor_keys,
 )
-from .errors import (
+from .._blocks.expressions import ExpressionParts, build_filter, build_projection, encode_operand
+from ..errors import (
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INDEX_NOT_FOUND,
     ERR_INVALID_OPERATOR,
@@ -34,11 +32,13 @@ from .errors import (
     ERR_RETRY_EXHAUSTED,
     ValidationError,
 )
-from .expressions import ExpressionParts, build_filter, build_projection, encode_operand
-from .model import IndexDefinition, ModelDefinition
-from .optimizer import IndexType, QueryShape, ScanShape
-from .query import FilterCondition, FilterExpression, FilterGroup, Page, SortKeyCondition
-from .validation import validate_index_name
+from ..model import IndexDefinition, ModelDefinition
+from ..optimizer import IndexType, QueryShape, ScanShape
+from ..query import FilterCondition, FilterExpression, FilterGroup, Page, SortKeyCondition
+from ..validation import validate_index_name
+from .context import TableContext
+from .effects import Op, Sleep
+from .retries import retried_call
 
 __all__ = [
     "MAX_TOTAL_SEGMENTS",

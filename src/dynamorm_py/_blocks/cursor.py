@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
-from ._typed_json import av_map_to_typed_json, typed_json_map_to_av
+from ..errors import ERR_INVALID_CURSOR, ERR_INVALID_VALUE, ValidationError
 from .codec import av_equal
-from .errors import ERR_INVALID_CURSOR, ERR_INVALID_VALUE, ValidationError
+from .typed_json import av_map_to_typed_json, typed_json_map_to_av
 
 __all__ = [
     "MIN_SIGNING_KEY_BYTES",

@@ -29,12 +29,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ._attempts import Write, retried_call
-from ._context import TableContext
-from ._core import Op, Sleep
-from ._crud import add_expression_maps, delete_request, guard_update, put_request, update_request
-from .batch import KeyIdentity, key_identity, split_key
-from .errors import (
+from .._blocks.expressions import build_condition, build_projection
+from ..errors import (
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
     ERR_INVALID_VALUE,
@@ -42,14 +38,18 @@ from .errors import (
     TransactionCanceledError,
     ValidationError,
 )
-from .expressions import build_condition, build_projection
-from .transaction import (
+from ..transaction import (
     TransactConditionCheck,
     TransactDelete,
     TransactPut,
     TransactUpdate,
     TransactWriteAction,
 )
+from .batch import KeyIdentity, key_identity, split_key
+from .context import TableContext
+from .effects import Op, Sleep
+from .items import add_expression_maps, delete_request, guard_update, put_request, update_request
+from .retries import Write, retried_call
 
 __all__ = [
     "MAX_TRANSACTION_ITEMS",

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import ERR_INVALID_VALUE, ValidationError
+from ..errors import ERR_INVALID_VALUE, ValidationError
 
 __all__ = [
     "MAX_DEPTH",

@@ -10,13 +10,9 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from . import _context
-from ._attempts import OURS, THEIRS, UNKNOWN, Verdict, Write, retried_call
-from ._context import TableContext, check_whole_item
-from ._core import Op
-from .codec import EncodedItem, ModelCodec, av_equal, check_item_size, format_timestamp, item_equal
-from .errors import ERR_INVALID_MODEL, ConditionFailedError, NotFoundError, ValidationError
-from .expressions import (
+from .._blocks import partial_reads
+from .._blocks.codec import EncodedItem, ModelCodec, av_equal, check_item_size, format_timestamp, item_equal
+from .._blocks.expressions import (
     ExpressionParts,
     UpdatePlan,
     build_condition,
@@ -25,6 +21,11 @@ from .expressions import (
     resolve_field,
     version_field,
 )
+from .._blocks.partial_reads import check_whole_item
+from ..errors import ERR_INVALID_MODEL, ConditionFailedError, NotFoundError, ValidationError
+from .context import TableContext
+from .effects import Op
+from .retries import OURS, THEIRS, UNKNOWN, Verdict, Write, retried_call
 
 __all__ = [
     "add_expression_maps",
@@ -72,7 +73,7 @@ def encode_put_item(ctx: TableContext[T], item: T, *, now: datetime) -> EncodedI
     """
     if type(item) is not ctx.model.model_type:  # the common case without a call (batch puts)
         check_model_instance(ctx, item)
-    if _context._any_marked:  # only once some read was projected: no call per item before that
+    if partial_reads.any_marked():  # only once some read was projected: no call per item before that
         check_whole_item(item, hint="read the whole item before putting it, or use update_item with fields=")
     encoded = ctx.model.codec.encode_item(item, now=now)
     if not encoded.encrypted:

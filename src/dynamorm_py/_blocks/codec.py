@@ -31,7 +31,14 @@ from decimal import Decimal, InvalidOperation
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from ._annotations import (
+from ..errors import (
+    ERR_INVALID_MODEL,
+    ERR_INVALID_VALUE,
+    ERR_MISSING_PRIMARY_KEY,
+    UnsupportedTypeError,
+    ValidationError,
+)
+from .annotations import (
     LIST_ORIGINS,
     MAP_ORIGINS,
     NUMERIC_TYPES,
@@ -40,16 +47,9 @@ from ._annotations import (
     union_members,
     unwrap_optional,
 )
-from .errors import (
-    ERR_INVALID_MODEL,
-    ERR_INVALID_VALUE,
-    ERR_MISSING_PRIMARY_KEY,
-    UnsupportedTypeError,
-    ValidationError,
-)
 
 if TYPE_CHECKING:
-    from .model import AttributeDefinition
+    from ..model import AttributeDefinition
 
 __all__ = [
     "AV",

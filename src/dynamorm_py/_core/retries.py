@@ -26,9 +26,8 @@ from typing import Any, Literal, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ._core import AwsCall, Op, Service, Sleep
-from .aws_errors import map_aws_exception
-from .errors import (
+from ..aws_errors import map_aws_exception
+from ..errors import (
     ERR_INVALID_VALUE,
     AwsError,
     ConditionFailedError,
@@ -37,6 +36,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
+from .effects import AwsCall, Op, Service, Sleep
 
 __all__ = [
     "OURS",

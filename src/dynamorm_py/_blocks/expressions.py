@@ -13,16 +13,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .codec import AV, FieldCodec, ModelCodec, encode_value, is_empty, is_missing_index_key
-from .errors import (
+from ..errors import (
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
     ERR_INVALID_VALUE,
     ValidationError,
 )
-from .query import FilterCondition, FilterExpression, FilterGroup
-from .validation import (
+from ..query import FilterCondition, FilterExpression, FilterGroup
+from ..validation import (
     validate_expression,
     validate_field_name,
     validate_operator,
@@ -30,6 +29,7 @@ from .validation import (
     validate_placeholder_values,
     validate_value,
 )
+from .codec import AV, FieldCodec, ModelCodec, encode_value, is_empty, is_missing_index_key
 
 __all__ = [
     "ExpressionParts",

@@ -4,33 +4,32 @@ seal and open encrypted attributes inside an operation."""
 from __future__ import annotations
 
 import copy
-import threading
-import weakref
-from collections import OrderedDict
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from ._attempts import DEFAULT_POLICY, RetryPolicy
-from ._core import Op
-from .codec import AV, ModelCodec
-from .errors import (
+from .._blocks.codec import AV, ModelCodec
+from .._blocks.cursor import normalize_signing_keys
+from .._blocks.partial_reads import mark_partial
+from ..errors import (
     ERR_INVALID_VALUE,
-    ERR_PARTIAL_ITEM,
     DynamormPyError,
     EncryptionNotConfiguredError,
     ValidationError,
 )
-from .model import ModelDefinition
+from ..model import ModelDefinition
+from ..validation import validate_table_name
+from .effects import Op
+from .retries import DEFAULT_POLICY, RetryPolicy
 
 __all__ = [
     "EXPLAIN_ENVELOPE",
     "TableContext",
-    "check_whole_item",
+    "build_context",
     "contextualized",
-    "is_partial",
-    "mark_partial",
+    "utc_now",
 ]
 
 T = TypeVar("T")
@@ -38,79 +37,6 @@ R = TypeVar("R")
 
 # What explain() shows in place of an envelope: producing a real one needs KMS (api.md §3.7).
 EXPLAIN_ENVELOPE: AV = {"M": {"v": {"N": "1"}, "edk": {"B": b""}, "nonce": {"B": b""}, "ct": {"B": b""}}}
-
-
-# --- instances read through a projection ---------------------------------------------------------------
-#
-# Such an instance holds defaults where the read did not load the real values, so writing it back whole
-# would erase them. Its mark lives where it survives the instance's own life and costs nothing elsewhere:
-# in the instance ``__dict__`` (frozen dataclasses too; copies keep it, ``dataclasses.replace`` makes a new,
-# unmarked instance), else, for ``slots=True`` classes, in a registry keyed by ``id`` that holds a weak
-# reference, or, when the class has no ``__weakref__`` slot either, the instance itself for the most recent
-# ``_MAX_STRONG_MARKS`` marks (an ``id`` is only trusted while its object is alive).
-
-_PARTIAL_ATTRIBUTE = "_dynamorm_partial_read"
-_MAX_STRONG_MARKS = 4096
-_marks_lock = threading.Lock()
-_weak_marks: dict[int, weakref.ref[Any]] = {}
-_strong_marks: OrderedDict[int, Any] = OrderedDict()
-_any_marked = False  # lets every put skip the lookup until a projected read has happened
-
-
-def _forgetter(key: int) -> Callable[[weakref.ref[Any]], None]:
-    def forget(ref: weakref.ref[Any]) -> None:
-        with _marks_lock:
-            if _weak_marks.get(key) is ref:
-                del _weak_marks[key]
-
-    return forget
-
-
-def mark_partial(instances: Iterable[Any]) -> None:
-    """Mark instances decoded from items that lack attributes of the model (projected reads)."""
-    global _any_marked
-    _any_marked = True
-    for instance in instances:
-        state = getattr(instance, "__dict__", None)
-        if isinstance(state, dict):
-            state[_PARTIAL_ATTRIBUTE] = True
-            continue
-        key = id(instance)
-        try:
-            ref = weakref.ref(instance, _forgetter(key))
-        except TypeError:  # slots without __weakref__
-            with _marks_lock:
-                _strong_marks[key] = instance
-                _strong_marks.move_to_end(key)
-                while len(_strong_marks) > _MAX_STRONG_MARKS:
-                    _strong_marks.popitem(last=False)
-            continue
-        with _marks_lock:
-            _weak_marks[key] = ref
-
-
-def is_partial(instance: Any) -> bool:
-    """Whether ``instance`` came from a projected read (and so may hold defaults instead of values)."""
-    if not _any_marked:
-        return False
-    state = getattr(instance, "__dict__", None)
-    if isinstance(state, dict):
-        return _PARTIAL_ATTRIBUTE in state
-    key = id(instance)
-    ref = _weak_marks.get(key)
-    if ref is not None:
-        return ref() is instance
-    return _strong_marks.get(key) is instance
-
-
-def check_whole_item(instance: Any, *, hint: str) -> None:
-    """Refuse a whole-item write of an instance read through a projection (it would erase real values)."""
-    if _any_marked and is_partial(instance):
-        raise ValidationError(
-            f"this instance was read through a projection and lacks real values for the fields not "
-            f"loaded; writing it whole would overwrite them: {hint}",
-            code=ERR_PARTIAL_ITEM,
-        )
 
 
 @dataclass(frozen=True)
@@ -155,7 +81,7 @@ class TableContext(Generic[T]):
         if self.explain_log is not None:
             self.explain_log.append(attribute)
             return copy.deepcopy(EXPLAIN_ENVELOPE)  # a fresh copy: callers may edit the request they got
-        from .encryption import encrypt_av
+        from ..encryption import encrypt_av
 
         sealed: AV = yield from encrypt_av(
             av,
@@ -183,7 +109,7 @@ class TableContext(Generic[T]):
         encrypted = self.codec.encrypted
         if not encrypted or not any(name in item for name in encrypted):
             return dict(item)
-        from .encryption import decrypt_av
+        from ..encryption import decrypt_av
 
         opened = dict(item)
         for attribute in encrypted:
@@ -257,3 +183,69 @@ def contextualized(op: Op[R], *, operation: str, table: str) -> Op[R]:
     except DynamormPyError as exc:
         exc.with_context(operation=operation, table=table)
         raise
+
+
+def utc_now() -> datetime:
+    """The default clock of every table: aware UTC."""
+    return datetime.now(UTC)
+
+
+def build_context(
+    model: ModelDefinition[T],
+    *,
+    table_name: str | None,
+    kms_key_arn: str | None,
+    rand_bytes: Callable[[int], bytes] | None,
+    now: Callable[[], datetime] | None,
+    cursor_signing_keys: bytes | Sequence[bytes] | None,
+    accept_unsigned_cursors: bool,
+    security_validation: bool,
+    key_cache: Any = None,
+    retry_policy: RetryPolicy | None = None,
+) -> TableContext[T]:
+    """Validate the table settings shared by ``Table`` and ``AsyncTable``."""
+    if not isinstance(model, ModelDefinition):
+        raise ValidationError("Table needs a ModelDefinition (use ModelDefinition.from_dataclass)")
+    name = table_name or model.table_name
+    if not name:
+        raise ValidationError("no table name: pass table_name or set it on the model")
+    if security_validation:
+        validate_table_name(name)
+    arn = (kms_key_arn or "").strip() or None
+    if model.codec.encrypted and arn is None:
+        raise EncryptionNotConfiguredError(
+            "the model has encrypted fields but no kms_key_arn was given", table=name
+        )
+    if key_cache is not None:
+        from ..encryption import DataKeyCache  # imported here: only encrypting tables need cryptography
+
+        if not isinstance(key_cache, DataKeyCache):
+            raise ValidationError(
+                "data_key_cache must be a dynamorm_py.encryption.DataKeyCache or None",
+                code=ERR_INVALID_VALUE,
+                table=name,
+            )
+    if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+        raise ValidationError(
+            "retry_policy must be a dynamorm_py.RetryPolicy or None",
+            code=ERR_INVALID_VALUE,
+            table=name,
+            field="retry_policy",
+        )
+    try:
+        signing_keys = normalize_signing_keys(cursor_signing_keys)
+    except ValidationError as exc:
+        exc.with_context(table=name)
+        raise
+    return TableContext(
+        model=model,
+        table_name=name,
+        now=now or utc_now,
+        rand_bytes=rand_bytes or os.urandom,
+        kms_key_arn=arn,
+        key_cache=key_cache,
+        security=security_validation,
+        signing_keys=signing_keys,
+        accept_unsigned_cursors=accept_unsigned_cursors,
+        retry=retry_policy or DEFAULT_POLICY,
+    )

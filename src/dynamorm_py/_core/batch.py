@@ -58,12 +58,9 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any, TypeVar
 
-from ._attempts import RetryPolicy, classify
-from ._context import TableContext
-from ._core import Op, Sleep, aws_call
-from ._crud import check_model_instance, encode_put_item, seal_put_item
-from .codec import AV, FieldCodec, ModelCodec
-from .errors import (
+from .._blocks.codec import AV, FieldCodec, ModelCodec
+from .._blocks.expressions import build_projection, check_names_argument
+from ..errors import (
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
     AwsError,
@@ -72,7 +69,10 @@ from .errors import (
     DynamormPyError,
     ValidationError,
 )
-from .expressions import build_projection, check_names_argument
+from .context import TableContext
+from .effects import Op, Sleep, aws_call
+from .items import check_model_instance, encode_put_item, seal_put_item
+from .retries import RetryPolicy, classify
 
 __all__ = [
     "BATCH_GET_LIMIT",

@@ -1,0 +1,1 @@
+"""Pure building blocks: model data, the codec, expressions, cursors, typed JSON. No I/O."""

@@ -1,0 +1,1 @@
+"""The sans-I/O core: every operation once, as a generator of effects over the building blocks."""

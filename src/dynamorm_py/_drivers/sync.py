@@ -1,0 +1,83 @@
+"""Running core operations with blocking clients (botocore), and the clients the library builds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, Literal, TypeVar
+
+from .._core.effects import Op, Sleep
+from .._core.fanout import FanOut
+
+__all__ = ["library_client", "run_fan_out_in_threads", "run_sync"]
+
+R = TypeVar("R")
+
+
+def run_sync(
+    op: Op[R],
+    *,
+    clients: Mapping[str, Any],
+    sleep: Callable[[float], None] | None,
+) -> R:
+    """Drive ``op`` to completion with blocking clients; ``sleep=None`` skips waits."""
+    try:
+        effect = next(op)
+        while True:
+            if isinstance(effect, Sleep):
+                if sleep is not None and effect.seconds > 0:
+                    try:
+                        sleep(effect.seconds)
+                    except Exception as exc:  # thrown in at the Sleep: a batch reports its leftovers
+                        effect = op.throw(exc)
+                        continue
+                effect = op.send(None)
+                continue
+            client = clients[effect.service]
+            try:
+                result = getattr(client, effect.operation)(**effect.params)
+            except Exception as exc:  # the core decides what each client error means
+                effect = op.throw(exc)
+                continue
+            effect = op.send(result)
+    except StopIteration as stop:
+        result_value: R = stop.value
+        return result_value
+
+
+def library_client(service: Literal["dynamodb", "kms"] = "dynamodb") -> Any:
+    """A boto3 client whose own retries are off: the library retries, and sees every attempt's outcome."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(service, config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+
+
+def run_fan_out_in_threads(
+    fan_out: FanOut[Any, R],
+    *,
+    clients: Mapping[str, Any],
+    sleep: Callable[[float], None] | None,
+    thread_name_prefix: str,
+) -> R:
+    """Run a fan-out's jobs on a thread pool of ``fan_out.max_in_flight`` threads.
+
+    A thread cannot be stopped: jobs the fan-out cancels run to their end and their outcome is ignored.
+    """
+    running: dict[Future[Any], int] = {}
+    with ThreadPoolExecutor(max_workers=fan_out.max_in_flight, thread_name_prefix=thread_name_prefix) as pool:
+        while True:
+            for job in fan_out.next_jobs():
+                running[pool.submit(run_sync, job.op, clients=clients, sleep=sleep)] = job.index
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = running.pop(future)
+                try:
+                    result = future.result()
+                except Exception as exc:  # the fan-out decides what a failed job means
+                    fan_out.finished(index, error=exc)
+                else:
+                    fan_out.finished(index, result)
+    return fan_out.outcome()
