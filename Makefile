@@ -15,7 +15,7 @@ $(VENV)/.stamp-local: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,local]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,local,async]"
 	touch $@ $(VENV)/.stamp-local
 
 demo: $(VENV)/.stamp-local

@@ -52,6 +52,7 @@ EXPECTED_ALL = {
     "PreparedRequest",
     "RetryPolicy",
     "Table",
+    "AsyncTable",
     "build_create_table_request",
     "create_table",
     "delete_table",
@@ -138,9 +139,9 @@ SUBMODULE_NAMES = {
         "TransactConditionCheck",
         "TransactWriteAction",
     ],
-    "dynamorm_py.table": ["Table"],
+    "dynamorm_py.table": ["Table", "AsyncTable"],
     "dynamorm_py.retry": ["RetryPolicy"],
-    "dynamorm_py.update_builder": ["UpdateBuilder"],
+    "dynamorm_py.update_builder": ["UpdateBuilder", "AsyncUpdateBuilder"],
     "dynamorm_py.encryption": [
         "marshal_attribute_value_json",
         "unmarshal_attribute_value_json",
@@ -239,7 +240,7 @@ def test_table_single_item_conveniences_have_their_documented_parameters() -> No
     import inspect
     from collections.abc import Callable
 
-    from dynamorm_py._drivers.table import Table
+    from dynamorm_py.table import Table
 
     def keyword_only(method: Callable[..., object]) -> list[str]:
         parameters = inspect.signature(method).parameters.values()

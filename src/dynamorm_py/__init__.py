@@ -49,7 +49,6 @@ from .transaction import (
 
 if TYPE_CHECKING:
     from ._core.effects import PreparedRequest
-    from ._drivers.table import Table
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .retry import RetryPolicy
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
@@ -60,6 +59,7 @@ if TYPE_CHECKING:
         unmarshal_stream_image,
         unmarshal_stream_record,
     )
+    from .table import AsyncTable, Table
     from .validation import (
         MaxExpressionLength,
         MaxFieldNameLength,
@@ -78,6 +78,7 @@ if TYPE_CHECKING:
 # Lazily resolved public names -> the module that defines them.
 _LAZY = {
     "Table": "table",
+    "AsyncTable": "table",
     "PreparedRequest": "_core.effects",
     "QueryOptimizer": "optimizer",
     "QueryPlan": "optimizer",
@@ -110,6 +111,7 @@ _LAZY = {
 
 __all__ = [
     "AttributeConverter",
+    "AsyncTable",
     "AwsError",
     "BatchInterruptedError",
     "BatchRetryExceededError",

@@ -25,8 +25,8 @@ import uuid
 import zlib
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, get_args
 
 from .errors import EncryptionNotConfiguredError
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from botocore.session import Session as BotocoreSession
     from werkzeug.serving import BaseWSGIServer
 
+    from ._drivers.async_table import AsyncTable
     from ._drivers.table import Table
     from .model import ModelDefinition
 
@@ -149,13 +150,50 @@ class _Endpoint(ABC):
         model has encrypted fields, unless ``kms_key_arn`` is passed. Other keyword arguments go to ``Table``.
         """
         from ._drivers.table import Table
-        from .schema import ensure_table
 
         client = self.client("dynamodb")
+        needs_kms = self._prepare_table(model, create, encrypted, stream_view_type, table_kwargs)
+        if needs_kms and table_kwargs.get("kms_client") is None:
+            table_kwargs["kms_client"] = self.client("kms")
+        return Table(model, client=client, **table_kwargs)
+
+    @asynccontextmanager
+    async def async_table(
+        self,
+        model: ModelDefinition[T],
+        *,
+        create: bool = True,
+        encrypted: bool = False,
+        stream_view_type: str | None = None,
+        **table_kwargs: Any,
+    ) -> AsyncIterator[AsyncTable[T]]:
+        """``async with server.async_table(Model) as table:`` an ``AsyncTable`` on this endpoint's aiobotocore
+        clients, closed on exit; ``table()``'s rules for ``create``, ``encrypted`` and keys. Needs the
+        ``async`` extra."""
+        from ._drivers.async_table import AsyncTable
+
+        needs_kms = self._prepare_table(model, create, encrypted, stream_view_type, table_kwargs)
+        async with AsyncExitStack() as stack:
+            client = await stack.enter_async_context(self.async_client("dynamodb"))
+            if needs_kms and table_kwargs.get("kms_client") is None:
+                table_kwargs["kms_client"] = await stack.enter_async_context(self.async_client("kms"))
+            yield AsyncTable(model, client=client, **table_kwargs)
+
+    def _prepare_table(
+        self,
+        model: ModelDefinition[Any],
+        create: bool,
+        encrypted: bool,
+        stream_view_type: str | None,
+        table_kwargs: dict[str, Any],
+    ) -> bool:
+        """Ensure the table when asked and set ``kms_key_arn`` when one is needed; whether KMS is needed."""
+        from .schema import ensure_table
+
         if create:
             ensure_table(
                 model,
-                client=client,
+                client=self.client("dynamodb"),
                 table_name=table_kwargs.get("table_name"),
                 stream_view_type=stream_view_type,
                 enable_ttl=model.ttl is not None,
@@ -164,9 +202,8 @@ class _Endpoint(ABC):
         if needs_kms or table_kwargs.get("kms_key_arn") is not None:
             if table_kwargs.get("kms_key_arn") is None:
                 table_kwargs["kms_key_arn"] = self.create_kms_key()
-            if table_kwargs.get("kms_client") is None:
-                table_kwargs["kms_client"] = self.client("kms")
-        return Table(model, client=client, **table_kwargs)
+            return True
+        return False
 
     def __enter__(self) -> Self:
         return self.start()

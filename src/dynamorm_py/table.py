@@ -1,5 +1,6 @@
-"""``Table[T]``, the synchronous table (its driver lives in ``dynamorm_py._drivers.table``)."""
+"""``Table[T]`` and its asyncio twin ``AsyncTable[T]`` (drivers in ``dynamorm_py._drivers``)."""
 
+from ._drivers.async_table import AsyncTable
 from ._drivers.table import Table
 
-__all__ = ["Table"]
+__all__ = ["AsyncTable", "Table"]

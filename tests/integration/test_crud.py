@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dynamorm_py._drivers.table import Table
 from dynamorm_py.errors import (
     ERR_CONDITION_FAILED,
     ERR_INVALID_MODEL,
@@ -34,6 +33,7 @@ from dynamorm_py.errors import (
 )
 from dynamorm_py.local import LocalDynamoDB, RemoteDynamoDB
 from dynamorm_py.model import ModelDefinition, Projection, dynamorm_field, gsi
+from dynamorm_py.table import Table
 from dynamorm_py.transaction import TransactPut, TransactUpdate
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from dynamorm_py._drivers.table import Table
 from dynamorm_py.errors import ERR_INVALID_CURSOR, ERR_INVALID_OPERATOR, ERR_INVALID_VALUE, ValidationError
 from dynamorm_py.model import ModelDefinition, dynamorm_field, gsi, lsi
 from dynamorm_py.query import FilterCondition, FilterGroup, SortKeyCondition, verify_cursor
+from dynamorm_py.table import Table
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from dynamorm_py import (
     Table,
     dynamorm_field,
 )
-from dynamorm_py._drivers.update_builder import UpdateBuilder
+from dynamorm_py.update_builder import UpdateBuilder
 
 
 @dataclass

@@ -20,7 +20,6 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from dynamorm_py._core.effects import PreparedRequest
-from dynamorm_py._drivers.table import Table
 from dynamorm_py.errors import (
     ERR_CONDITION_FAILED,
     ERR_INVALID_MODEL,
@@ -41,6 +40,7 @@ from dynamorm_py.errors import (
 )
 from dynamorm_py.model import ModelDefinition, dynamorm_field
 from dynamorm_py.retry import RetryPolicy
+from dynamorm_py.table import Table
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 NOW_TEXT = "2026-01-02T03:04:05.000000000Z"

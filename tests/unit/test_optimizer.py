@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from dynamorm_py._drivers.table import Table
 from dynamorm_py.errors import ERR_INVALID_VALUE, ValidationError
 from dynamorm_py.model import ModelDefinition, dynamorm_field, gsi
 from dynamorm_py.optimizer import (
@@ -24,6 +23,7 @@ from dynamorm_py.optimizer import (
     ScanShape,
 )
 from dynamorm_py.query import FilterCondition, SortKeyCondition
+from dynamorm_py.table import Table
 
 
 def query_shape(**overrides: Any) -> QueryShape:

@@ -30,7 +30,6 @@ from dynamorm_py._core.reads import (
     page_op,
 )
 from dynamorm_py._drivers.explain import run_explain
-from dynamorm_py._drivers.table import Table
 from dynamorm_py.errors import (
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INDEX_NOT_FOUND,
@@ -58,6 +57,7 @@ from dynamorm_py.query import (
     verify_cursor,
 )
 from dynamorm_py.retry import RetryPolicy
+from dynamorm_py.table import Table
 
 ARN = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000"
 KEY = b"\x0b" * 32

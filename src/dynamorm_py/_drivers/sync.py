@@ -9,7 +9,7 @@ from typing import Any, Literal, TypeVar
 from .._core.effects import Op, Sleep
 from .._core.fanout import FanOut
 
-__all__ = ["library_client", "run_fan_out_in_threads", "run_sync"]
+__all__ = ["library_client", "run_fan_out_in_threads", "run_pure", "run_sync"]
 
 R = TypeVar("R")
 
@@ -81,3 +81,14 @@ def run_fan_out_in_threads(
                 else:
                     fan_out.finished(index, result)
     return fan_out.outcome()
+
+
+def run_pure(op: Op[R]) -> R:
+    """Run an operation that sends nothing (argument checks, shapes, a walker's set-up)."""
+    try:
+        effect = next(op)
+    except StopIteration as stop:
+        result: R = stop.value
+        return result
+    op.close()
+    raise RuntimeError(f"an operation that sends nothing asked for {effect!r}")  # a bug in the core

@@ -1,0 +1,821 @@
+"""``AsyncTable[T]``: the asyncio driver. Each method builds the same core operation as ``Table`` and awaits
+its calls on an async client (aiobotocore's, or any object with ``async def`` methods of botocore's names)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from .._core.batch import (
+    batch_get_op,
+    batch_write_op,
+    make_backoff,
+)
+from .._core.context import build_context, contextualized
+from .._core.effects import Op
+from .._core.fanout import FanOut, check_max_workers, segment_fan_out, write_fan_out
+from .._core.items import (
+    MISSING,
+    delete_item_op,
+    delete_op,
+    exists_op,
+    get_op,
+    put_op,
+    update_item_op,
+    update_op,
+)
+from .._core.reads import (
+    PageRetryPolicy,
+    PageWalker,
+    QueryArgs,
+    ScanArgs,
+    all_items_op,
+    computed,
+    count_op,
+    describe_query,
+    describe_scan,
+    page_op,
+    page_with_retry_op,
+    walker_op,
+)
+from .._core.retries import RetryPolicy
+from .._core.transactions import transact_get_op, transact_write_op
+from ..errors import ERR_INVALID_OPERATOR, ValidationError
+from ..model import ModelDefinition
+from ..transaction import TransactWriteAction
+from .aio import check_async_client, open_library_clients, run_async, run_fan_out_as_tasks
+from .explain import Explain
+from .sync import run_pure
+from .update_builder import AsyncUpdateBuilder
+
+if TYPE_CHECKING:
+    from ..optimizer import QueryShape, ScanShape
+    from ..query import FilterExpression, Page, SortKeyCondition
+    from ..streams import StreamRecord
+
+__all__ = ["AsyncTable"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+D = TypeVar("D")
+
+
+class AsyncTable(Generic[T]):
+    """A DynamoDB table holding items of one model ``T``, for asyncio: ``Table``'s methods, awaited.
+
+    It runs the very operations ``Table`` runs (same requests, retries, errors and results); only the calls
+    and waits are awaited. It never creates or closes a client it was given; ``AsyncTable.connect`` creates
+    and closes its own.
+    """
+
+    def __init__(
+        self,
+        model: ModelDefinition[T],
+        *,
+        client: Any,
+        table_name: str | None = None,
+        kms_key_arn: str | None = None,
+        kms_client: Any | None = None,
+        rand_bytes: Callable[[int], bytes] | None = None,
+        now: Callable[[], datetime] | None = None,
+        cursor_signing_keys: bytes | Sequence[bytes] | None = None,
+        accept_unsigned_cursors: bool = False,
+        security_validation: bool = True,
+        data_key_cache: Any = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        """``client`` is an entered async DynamoDB client; ``kms_client`` an async KMS client, required when
+        the model has encrypted fields. Both are checked here, before any call."""
+        self._ctx = build_context(
+            model,
+            table_name=table_name,
+            kms_key_arn=kms_key_arn,
+            rand_bytes=rand_bytes,
+            now=now,
+            cursor_signing_keys=cursor_signing_keys,
+            accept_unsigned_cursors=accept_unsigned_cursors,
+            security_validation=security_validation,
+            key_cache=data_key_cache,
+            retry_policy=retry_policy,
+        )
+        check_async_client(client, service="dynamodb", table=self._ctx.table_name)
+        if self._ctx.kms_key_arn is not None:
+            check_async_client(kms_client, service="kms", table=self._ctx.table_name)
+        self._client = client
+        self._kms_client = kms_client
+        self._clients = {"dynamodb": client, "kms": kms_client}
+        self._closed = False
+
+    @classmethod
+    @asynccontextmanager
+    async def connect(
+        cls,
+        model: ModelDefinition[T],
+        *,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        session: Any = None,
+        **table_kwargs: Any,
+    ) -> AsyncIterator[AsyncTable[T]]:
+        """``async with AsyncTable.connect(Model) as table:`` creates aiobotocore clients (KMS only with a
+        ``kms_key_arn``), yields the table and closes the clients on exit; the table then refuses calls.
+
+        ``session`` is an ``aiobotocore`` session (default: a new one); ``table_kwargs`` go to the
+        constructor. Needs the ``async`` extra (``pip install "dynamorm-py[async]"``).
+        """
+        wants_kms = bool((table_kwargs.get("kms_key_arn") or "").strip())
+        async with AsyncExitStack() as stack:
+            clients = await open_library_clients(
+                stack,
+                session=session,
+                region_name=region_name,
+                endpoint_url=endpoint_url,
+                kms=wants_kms and table_kwargs.get("kms_client") is None,
+            )
+            kwargs = dict(table_kwargs)
+            if kwargs.get("kms_client") is None:
+                kwargs["kms_client"] = clients.get("kms")
+            table = cls(model, client=clients["dynamodb"], **kwargs)
+            try:
+                yield table
+            finally:
+                table._closed = True
+
+    # properties ------------------------------------------------------------------------------------
+
+    @property
+    def model(self) -> ModelDefinition[T]:
+        return self._ctx.model
+
+    @property
+    def table_name(self) -> str:
+        return self._ctx.table_name
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    @property
+    def explain(self) -> Explain[T]:
+        """Request previews: ``table.explain.put(item)`` returns the request without sending it."""
+        return Explain(self._ctx)
+
+    def __repr__(self) -> str:
+        return f"AsyncTable({self.model.name}, table_name={self.table_name!r})"
+
+    # driver ----------------------------------------------------------------------------------------
+
+    async def _run(
+        self, op: Op[R], operation: str, *, sleep: Callable[[float], Awaitable[None]] | None = asyncio.sleep
+    ) -> R:
+        if self._closed:
+            op.close()
+            raise self._closed_error(operation)
+        return await run_async(
+            contextualized(op, operation=operation, table=self.table_name), clients=self._clients, sleep=sleep
+        )
+
+    def _closed_error(self, operation: str) -> ValidationError:
+        return ValidationError(
+            "this AsyncTable's clients were closed when its connect() block ended; use the table inside "
+            "the block",
+            code=ERR_INVALID_OPERATOR,
+            operation=operation,
+            table=self.table_name,
+        )
+
+    async def _fan_out(
+        self, fan_out: FanOut[Any, R], operation: str, sleep: Callable[[float], Awaitable[None]] | None
+    ) -> R:
+        if self._closed:
+            raise self._closed_error(operation)
+        return await run_fan_out_as_tasks(fan_out, clients=self._clients, sleep=sleep)
+
+    def _pure(self, op: Op[R], operation: str) -> R:
+        return run_pure(contextualized(op, operation=operation, table=self.table_name))
+
+    # single-item operations ------------------------------------------------------------------------
+
+    async def put(
+        self,
+        item: T,
+        *,
+        condition_expression: str | None = None,
+        expression_attribute_names: Mapping[str, str] | None = None,
+        expression_attribute_values: Mapping[str, Any] | None = None,
+        if_not_exists: bool = False,
+    ) -> T:
+        """Write ``item``; returns a copy carrying the lifecycle values written."""
+        return await self._run(
+            put_op(
+                self._ctx,
+                item,
+                condition_expression=condition_expression,
+                expression_attribute_names=expression_attribute_names,
+                expression_attribute_values=expression_attribute_values,
+                if_not_exists=if_not_exists,
+            ),
+            "put",
+        )
+
+    @overload
+    async def get(self, pk: Any, sk: Any = None, *, consistent_read: bool = False) -> T: ...
+
+    @overload
+    async def get(self, pk: Any, sk: Any = None, *, consistent_read: bool = False, default: D) -> T | D: ...
+
+    async def get(
+        self, pk: Any, sk: Any = None, *, consistent_read: bool = False, default: Any = MISSING
+    ) -> Any:
+        """Read one item; a miss raises ``NotFoundError``, or returns ``default`` when one is given.
+
+        ``pk`` may be a ``(pk, sk)`` tuple, as in ``batch_get``.
+        """
+        return await self._run(
+            get_op(self._ctx, pk, sk, consistent_read=consistent_read, default=default), "get"
+        )
+
+    async def exists(self, pk: Any, sk: Any = None, *, consistent_read: bool = False) -> bool:
+        """Whether the item exists (a GetItem of its key attributes only; ``pk`` may be ``(pk, sk)``)."""
+        return await self._run(exists_op(self._ctx, pk, sk, consistent_read=consistent_read), "exists")
+
+    async def delete(
+        self,
+        pk: Any,
+        sk: Any = None,
+        *,
+        condition_expression: str | None = None,
+        expression_attribute_names: Mapping[str, str] | None = None,
+        expression_attribute_values: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Delete one item (deleting a missing item is not an error); ``pk`` may be ``(pk, sk)``."""
+        await self._run(
+            delete_op(
+                self._ctx,
+                pk,
+                sk,
+                condition_expression=condition_expression,
+                expression_attribute_names=expression_attribute_names,
+                expression_attribute_values=expression_attribute_values,
+                expected_version=expected_version,
+            ),
+            "delete",
+        )
+
+    async def delete_item(
+        self,
+        item: T,
+        *,
+        condition_expression: str | None = None,
+        expression_attribute_names: Mapping[str, str] | None = None,
+        expression_attribute_values: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """``delete`` with the key taken from ``item``; on a versioned model ``expected_version`` defaults to
+        the item's version, so a stale instance raises ``ConditionFailedError``."""
+        await self._run(
+            delete_item_op(
+                self._ctx,
+                item,
+                condition_expression=condition_expression,
+                expression_attribute_names=expression_attribute_names,
+                expression_attribute_values=expression_attribute_values,
+                expected_version=expected_version,
+            ),
+            "delete_item",
+        )
+
+    async def update(
+        self,
+        pk: Any,
+        sk: Any,
+        updates: Mapping[str, Any],
+        *,
+        condition_expression: str | None = None,
+        expression_attribute_names: Mapping[str, str] | None = None,
+        expression_attribute_values: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+        upsert: bool = False,
+    ) -> T:
+        """Update fields of one item and return the whole new item.
+
+        An update that would create a missing item without some field that has no default (an item the
+        model cannot read) requires the item to exist: a missing item is ``NotFoundError`` and nothing is
+        written. With ``upsert=True`` such an update is refused before sending (``ValidationError``): the
+        item it could create could not be returned; set those fields too, or create the item with ``put``.
+        Updates that create readable items stay upserts, as in DynamoDB.
+        """
+        return await self._run(
+            update_op(
+                self._ctx,
+                pk,
+                sk,
+                updates,
+                condition_expression=condition_expression,
+                expression_attribute_names=expression_attribute_names,
+                expression_attribute_values=expression_attribute_values,
+                expected_version=expected_version,
+                upsert=upsert,
+            ),
+            "update",
+        )
+
+    async def update_item(
+        self,
+        item: T,
+        fields: Sequence[str] | None = None,
+        *,
+        condition_expression: str | None = None,
+        expression_attribute_names: Mapping[str, str] | None = None,
+        expression_attribute_values: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+        upsert: bool = False,
+    ) -> T:
+        """``update`` with the key and values read from ``item`` (all non-key fields by default).
+
+        An instance read through a projection must name its ``fields``: written whole, it would overwrite
+        the fields the read did not load with defaults (``ValidationError``, ErrPartialItem).
+        """
+        return await self._run(
+            update_item_op(
+                self._ctx,
+                item,
+                fields,
+                condition_expression=condition_expression,
+                expression_attribute_names=expression_attribute_names,
+                expression_attribute_values=expression_attribute_values,
+                expected_version=expected_version,
+                upsert=upsert,
+            ),
+            "update_item",
+        )
+
+    def update_builder(self, pk: Any, sk: Any = None) -> AsyncUpdateBuilder[T]:
+        """A fluent update of one item: ``await table.update_builder(pk).set(...).execute()``."""
+        return AsyncUpdateBuilder(self, pk, sk)
+
+    # streams ---------------------------------------------------------------------------------------
+
+    async def parse_stream_record(self, record: Mapping[str, Any]) -> StreamRecord[T]:
+        """Decode one stream record (Lambda or GetRecords shape) with this table's model, KMS key, KMS
+        client and data-key cache; encrypted attributes are decrypted like on a ``get``."""
+        from ..streams import stream_record_op
+
+        return await self._run(stream_record_op(self._ctx, record), "parse_stream_record", sleep=None)
+
+    async def parse_stream_event(self, event: Mapping[str, Any]) -> list[StreamRecord[T]]:
+        """Decode every record of a Lambda stream event ``{"Records": [...]}``, in order."""
+        from ..streams import stream_event_op
+
+        return await self._run(stream_event_op(self._ctx, event), "parse_stream_event", sleep=None)
+
+    # queries and scans -----------------------------------------------------------------------------
+
+    async def query(
+        self,
+        partition: Any,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        scan_forward: bool = True,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+    ) -> Page[T]:
+        """One Query page; its ``next_cursor`` continues the query (``None`` on the last page)."""
+        args = QueryArgs(
+            partition,
+            sort=sort,
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            scan_forward=scan_forward,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        return await self._run(page_op(self._ctx, args, op_name="query"), "query")
+
+    async def query_all(
+        self,
+        partition: Any,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        scan_forward: bool = True,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+    ) -> list[T]:
+        """Every item of the query, following cursors to the last page (``limit`` is the page size)."""
+        args = QueryArgs(
+            partition,
+            sort=sort,
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            scan_forward=scan_forward,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        return await self._run(all_items_op(self._ctx, args, op_name="query_all"), "query_all")
+
+    def iter_query(
+        self,
+        partition: Any,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        scan_forward: bool = True,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+    ) -> AsyncIterator[T]:
+        """The query's items, lazily: a page is fetched only when the previous one is used up.
+
+        The arguments are checked now; nothing is sent before the first item is asked for.
+        """
+        args = QueryArgs(
+            partition,
+            sort=sort,
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            scan_forward=scan_forward,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        walker = self._pure(walker_op(self._ctx, args, op_name="iter_query"), "iter_query")
+        return self._iterate(walker, "iter_query")
+
+    async def query_with_retry(
+        self,
+        partition: Any,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        scan_forward: bool = True,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        max_retries: int = 5,
+        initial_delay_seconds: float = 0.1,
+        max_delay_seconds: float = 5.0,
+        backoff_factor: float = 2.0,
+        retry_on_empty: bool = True,
+        retry_on_error: bool = True,
+        verify: Callable[[Page[T]], bool] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = asyncio.sleep,
+    ) -> Page[T]:
+        """``query`` retried until ``verify(page)`` holds (by default: until a page is not empty)."""
+        args = QueryArgs(
+            partition,
+            sort=sort,
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            scan_forward=scan_forward,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        policy = PageRetryPolicy(
+            max_retries=max_retries,
+            initial_delay_seconds=initial_delay_seconds,
+            max_delay_seconds=max_delay_seconds,
+            backoff_factor=backoff_factor,
+            retry_on_empty=retry_on_empty,
+            retry_on_error=retry_on_error,
+            verify=verify,
+        )
+        op = page_with_retry_op(self._ctx, args, policy, op_name="query_with_retry")
+        return await self._run(op, "query_with_retry", sleep=sleep)
+
+    def describe_query(
+        self,
+        partition: Any = None,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        scan_forward: bool = True,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+    ) -> QueryShape:
+        """The query's shape for ``QueryOptimizer``; no I/O, and a missing partition is not an error."""
+        return self._pure(
+            computed(
+                lambda: describe_query(
+                    self._ctx,
+                    partition,
+                    sort=sort,
+                    index_name=index_name,
+                    scan_forward=scan_forward,
+                    consistent_read=consistent_read,
+                    projection=projection,
+                    filter=filter,
+                )
+            ),
+            "describe_query",
+        )
+
+    async def scan(
+        self,
+        *,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        segment: int | None = None,
+        total_segments: int | None = None,
+    ) -> Page[T]:
+        """One Scan page (of one segment when ``segment``/``total_segments`` are given)."""
+        args = ScanArgs(
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+            segment=segment,
+            total_segments=total_segments,
+        )
+        return await self._run(page_op(self._ctx, args, op_name="scan"), "scan")
+
+    async def scan_all(
+        self,
+        *,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        segment: int | None = None,
+        total_segments: int | None = None,
+    ) -> list[T]:
+        """Every item of the scan, following cursors to the last page (``limit`` is the page size)."""
+        args = ScanArgs(
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+            segment=segment,
+            total_segments=total_segments,
+        )
+        return await self._run(all_items_op(self._ctx, args, op_name="scan_all"), "scan_all")
+
+    def iter_scan(
+        self,
+        *,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        segment: int | None = None,
+        total_segments: int | None = None,
+    ) -> AsyncIterator[T]:
+        """The scan's items, lazily: a page is fetched only when the previous one is used up."""
+        args = ScanArgs(
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+            segment=segment,
+            total_segments=total_segments,
+        )
+        walker = self._pure(walker_op(self._ctx, args, op_name="iter_scan"), "iter_scan")
+        return self._iterate(walker, "iter_scan")
+
+    async def scan_with_retry(
+        self,
+        *,
+        index_name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        max_retries: int = 5,
+        initial_delay_seconds: float = 0.1,
+        max_delay_seconds: float = 5.0,
+        backoff_factor: float = 2.0,
+        retry_on_empty: bool = True,
+        retry_on_error: bool = True,
+        verify: Callable[[Page[T]], bool] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = asyncio.sleep,
+    ) -> Page[T]:
+        """``scan`` retried as ``query_with_retry`` retries ``query``."""
+        args = ScanArgs(
+            index_name=index_name,
+            limit=limit,
+            cursor=cursor,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        policy = PageRetryPolicy(
+            max_retries=max_retries,
+            initial_delay_seconds=initial_delay_seconds,
+            max_delay_seconds=max_delay_seconds,
+            backoff_factor=backoff_factor,
+            retry_on_empty=retry_on_empty,
+            retry_on_error=retry_on_error,
+            verify=verify,
+        )
+        op = page_with_retry_op(self._ctx, args, policy, op_name="scan_with_retry")
+        return await self._run(op, "scan_with_retry", sleep=sleep)
+
+    def describe_scan(
+        self,
+        *,
+        index_name: str | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        segment: int | None = None,
+        total_segments: int | None = None,
+    ) -> ScanShape:
+        """The scan's shape for ``QueryOptimizer``; no I/O."""
+        return self._pure(
+            computed(
+                lambda: describe_scan(
+                    self._ctx,
+                    index_name=index_name,
+                    consistent_read=consistent_read,
+                    projection=projection,
+                    filter=filter,
+                    segment=segment,
+                    total_segments=total_segments,
+                )
+            ),
+            "describe_scan",
+        )
+
+    async def scan_all_segments(
+        self,
+        *,
+        total_segments: int,
+        index_name: str | None = None,
+        limit: int | None = None,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        filter: FilterExpression | None = None,
+        max_workers: int | None = None,
+    ) -> list[T]:
+        """A parallel scan: every segment read to its end in a thread pool, results in segment order.
+
+        ``max_workers`` defaults to ``total_segments``. The first error in segment order propagates (the
+        segments not started yet are cancelled).
+        """
+        args = ScanArgs(
+            index_name=index_name,
+            limit=limit,
+            consistent_read=consistent_read,
+            projection=projection,
+            filter=filter,
+        )
+        fan_out = segment_fan_out(
+            self._ctx,
+            args,
+            total_segments=total_segments,
+            max_workers=max_workers,
+            op_name="scan_all_segments",
+        )
+        return await self._fan_out(fan_out, "scan_all_segments", asyncio.sleep)
+
+    async def count(
+        self,
+        partition: Any = None,
+        *,
+        sort: SortKeyCondition | None = None,
+        index_name: str | None = None,
+        consistent_read: bool = False,
+        filter: FilterExpression | None = None,
+    ) -> int:
+        """The number of matching items (``Select=COUNT``): over a query when ``partition`` is given, else
+        over a scan, summed over every page."""
+        op = count_op(
+            self._ctx,
+            partition,
+            sort=sort,
+            index_name=index_name,
+            consistent_read=consistent_read,
+            filter=filter,
+            op_name="count",
+        )
+        return await self._run(op, "count")
+
+    async def _iterate(self, walker: PageWalker[T], operation: str) -> AsyncIterator[T]:
+        while not walker.done:
+            for item in await self._run(walker.next_items(), operation):
+                yield item
+
+    # batches and transactions ----------------------------------------------------------------------
+
+    async def batch_get(
+        self,
+        keys: Sequence[Any],
+        *,
+        consistent_read: bool = False,
+        projection: Sequence[str] | None = None,
+        max_retries: int = 5,
+        sleep: Callable[[float], Awaitable[None]] | None = asyncio.sleep,
+        rand_uniform: Callable[[float, float], float] | None = None,
+    ) -> list[T]:
+        """Read many items, 100 keys per request: duplicates removed, results in first-appearance key order,
+        missing keys absent.
+
+        Unprocessed keys and throttling are retried ``max_retries`` times per chunk with full-jitter
+        backoff (``rand_uniform(0, bound)``, default ``random.uniform``; ``sleep=None`` does not wait).
+        When the batch cannot finish, ``BatchRetryExceededError`` (or its subclass
+        ``BatchInterruptedError``) carries the keys not read and the items read (api.md §2.5).
+        """
+        op = batch_get_op(
+            self._ctx,
+            keys,
+            consistent_read=consistent_read,
+            projection=projection,
+            max_retries=max_retries,
+            backoff=make_backoff(rand_uniform, self._ctx.retry),
+        )
+        return await self._run(op, "batch_get", sleep=sleep)
+
+    async def batch_write(
+        self,
+        *,
+        puts: Iterable[T] = (),
+        deletes: Iterable[Any] = (),
+        max_retries: int = 5,
+        sleep: Callable[[float], Awaitable[None]] | None = asyncio.sleep,
+        max_workers: int | None = None,
+        rand_uniform: Callable[[float, float], float] | None = None,
+    ) -> None:
+        """Put ``puts`` then delete ``deletes``, 25 requests per BatchWriteItem, lifecycle fields set with
+        one *now* for the whole call.
+
+        Duplicate keys are rejected before anything is sent. Retries as ``batch_get``; whatever is not
+        written is returned on ``BatchRetryExceededError`` / ``BatchInterruptedError`` as the very objects
+        and keys passed. ``max_workers`` > 1 sends that many chunks at a time from a thread pool.
+        """
+        backoff = make_backoff(rand_uniform, self._ctx.retry)
+        if max_workers is not None:
+            check_max_workers(max_workers, operation="batch_write", table=self.table_name)
+        if max_workers is None or max_workers == 1:
+            op = batch_write_op(self._ctx, puts, deletes, max_retries=max_retries, backoff=backoff)
+            await self._run(op, "batch_write", sleep=sleep)
+            return
+        fan_out = write_fan_out(
+            self._ctx, puts, deletes, max_retries=max_retries, backoff=backoff, max_workers=max_workers
+        )
+        await self._fan_out(fan_out, "batch_write", sleep)
+
+    async def transact_write(
+        self,
+        actions: Sequence[TransactWriteAction[T]],
+        *,
+        client_request_token: str | None = None,
+        max_conflict_retries: int = 0,
+        sleep: Callable[[float], Awaitable[None]] | None = asyncio.sleep,
+    ) -> None:
+        """One TransactWriteItems call of 1-100 actions on this table (api.md §2.7, wire-format.md §8.4).
+
+        A cancellation raises ``ConditionFailedError`` (any condition failed) or ``TransactionCanceledError``,
+        both with one ``CancellationReason`` per action. Pure ``TransactionConflict`` cancellations are
+        retried ``max_conflict_retries`` times with the same ``ClientRequestToken`` (default: a fresh UUID4).
+        """
+        op = transact_write_op(
+            self._ctx,
+            actions,
+            client_request_token=client_request_token,
+            max_conflict_retries=max_conflict_retries,
+        )
+        await self._run(op, "transact_write", sleep=sleep)
+
+    async def transact_get(
+        self, keys: Sequence[Any], *, projection: Sequence[str] | None = None
+    ) -> list[T | None]:
+        """One TransactGetItems call of 1-100 keys: results in key order, ``None`` for a missing item."""
+        return await self._run(transact_get_op(self._ctx, keys, projection=projection), "transact_get")
