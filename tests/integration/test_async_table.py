@@ -1,5 +1,5 @@
-"""``AsyncTable`` against a real endpoint: the README flows awaited, cursors shared with ``Table``, batches,
-big transactions, encryption with the embedded KMS, concurrency, cancellation and closed clients.
+"""``AsyncTable`` against a real endpoint: the README flows awaited, cursors shared with ``Table``, batches of
+1,000, transactions, encryption with the embedded KMS, concurrency, cancellation and closed clients.
 
 Each test runs its scenario with ``asyncio.run``, so no async test plugin is needed.
 """
