@@ -1,4 +1,5 @@
-"""pytest fixtures for a DynamoDB endpoint: ``dynamorm_local_server`` (session) and ``dynamorm_local``.
+"""pytest fixtures for a DynamoDB endpoint: ``dynamorm_local_server`` (session), ``dynamorm_local`` and, for
+asyncio tests, ``dynamorm_async_table``.
 
 Registered through the ``pytest11`` entry point. The embedded moto server is imported only when a fixture is
 used. With ``DYNAMODB_ENDPOINT`` set, the fixtures point at that endpoint instead (``reset()`` deletes every
@@ -9,13 +10,17 @@ naming the ``local`` extra; they never skip.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from .local import LocalDynamoDB, RemoteDynamoDB
+    from .table import AsyncTable
+
+AsyncTableFactory = Callable[..., AbstractAsyncContextManager["AsyncTable[Any]"]]
 
 __all__ = ["ENDPOINT_VARIABLE", "server_from_environment", "start_server"]
 
@@ -60,3 +65,14 @@ def dynamorm_local(
     """The session server after ``reset()``, so each test starts with no tables."""
     dynamorm_local_server.reset()
     return dynamorm_local_server
+
+
+@pytest.fixture
+def dynamorm_async_table(dynamorm_local: LocalDynamoDB | RemoteDynamoDB) -> AsyncTableFactory:
+    """``async with dynamorm_async_table(Model) as table:`` an ``AsyncTable`` on the reset server, its table
+    created and its aiobotocore clients closed at the end of the block (``LocalDynamoDB.async_table``).
+
+    The fixture itself is synchronous, so it works with any async test runner (pytest-asyncio, anyio) or
+    with ``asyncio.run`` inside a plain test. Needs the ``async`` extra.
+    """
+    return dynamorm_local.async_table

@@ -196,11 +196,11 @@ def test_encrypted_fields_with_the_embedded_kms(dynamorm_local: Server) -> None:
     run(scenario)
 
 
-def test_five_hundred_concurrent_gets(dynamorm_local: Server) -> None:
+def test_five_hundred_concurrent_gets(dynamorm_local: Server, dynamorm_async_table: Any) -> None:
     dynamorm_local.table(ORDERS).batch_write(puts=[Order("c1", f"o{i:03d}", total=i) for i in range(500)])
 
     async def scenario() -> None:
-        async with dynamorm_local.async_table(ORDERS) as table:
+        async with dynamorm_async_table(ORDERS) as table:
             got = await asyncio.gather(*(table.get("c1", f"o{i:03d}") for i in range(500)))
             assert [o.total for o in got] == list(range(500))
 

@@ -45,3 +45,26 @@ def test_local_crud_example_starts_its_own_server_without_an_endpoint() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("started the embedded local DynamoDB at http://127.0.0.1:")
+
+
+@pytest.mark.integration
+def test_async_service_example_serves_concurrent_handlers(dynamorm_local: Any) -> None:
+    env = dict(os.environ, DYNAMODB_ENDPOINT=dynamorm_local.endpoint_url)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "async_service.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "placed   -> 100 orders concurrently",
+        "stale    -> ConditionFailedError (ErrConditionFailed)",
+        "iterate  -> [95, 96, 97, 98, 99, 100]",
+        "page     -> 10 newest, more: True",
+        "transact -> [('2024-001', 'merged'), ('2024-101', 'open')]",
+        "explain  -> update_item",
+        "builder  -> total 1002, version 1",
+    ]
