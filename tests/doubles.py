@@ -2,8 +2,8 @@
 
 Each double records what it was sent and answers from what the test configured; anything else fails loudly
 with the operation's name. They are deliberately close to the package's planned public test kit
-(``FakeDynamoDBClient`` / ``FakeKmsClient``: ``expect``, ``calls``, ``assert_no_pending``) so tests can move to
-it later. The ``Async*`` twins behave the same, with every client method ``async def``, for ``AsyncTable``.
+(``FakeDynamoDBClient`` / ``FakeKmsClient``: ``expect``, ``calls``, ``assert_no_pending``) so tests can move
+to it later. The ``Async*`` twins behave the same, with every client method ``async def``, for ``AsyncTable``.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ class RecordingClient(_Recorder):
 class _Expected:
     """An entry of a :class:`ScriptedClient` script that also checks the operation and the request."""
 
-    __slots__ = ("operation", "expected", "answer")
+    __slots__ = ("answer", "expected", "operation")
 
     def __init__(self, operation: str, expected: Any, answer: Answer) -> None:
         self.operation = operation
