@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import threading
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -54,11 +54,10 @@ ANY = _AnyValue()
 
 
 def _resolve(answer: Answer, params: dict[str, Any]) -> dict[str, Any]:
-    if callable(answer) and not isinstance(answer, Exception):
-        answer = answer(params)
-    if isinstance(answer, Exception):
-        raise answer
-    result: dict[str, Any] = copy.deepcopy(answer)
+    value: Any = answer(params) if callable(answer) else answer
+    if isinstance(value, Exception):
+        raise value
+    result: dict[str, Any] = copy.deepcopy(value)
     return result
 
 
@@ -98,7 +97,7 @@ class _Recorder:
     def _record(self, operation: str, params: dict[str, Any]) -> None:
         self.calls.append((operation, copy.deepcopy(params)))
 
-    def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in type(self).operations:
             raise AttributeError(name)
 
@@ -282,8 +281,9 @@ class FakeKms(_Recorder):
         if key is None and self.unknown_blob == "derive":
             key = hashlib.sha256(b"derived" + blob).digest()
         if key is None:
-            error = {"Code": "InvalidCiphertextException", "Message": "request refused"}
-            raise ClientError({"Error": error}, "Decrypt")
+            raise ClientError(
+                {"Error": {"Code": "InvalidCiphertextException", "Message": "request refused"}}, "Decrypt"
+            )
         return {"Plaintext": key, "KeyId": params["KeyId"], "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
 
 
@@ -293,7 +293,7 @@ class FakeKms(_Recorder):
 class _AsyncOperations:
     """Makes every operation of a double an ``async def`` with the same behaviour."""
 
-    def __getattr__(self, name: str) -> Callable[..., Coroutine[Any, Any, dict[str, Any]]]:
+    def __getattr__(self, name: str) -> Any:
         sync: Callable[..., dict[str, Any]] = super().__getattr__(name)  # type: ignore[misc]
 
         async def call(**params: Any) -> dict[str, Any]:
