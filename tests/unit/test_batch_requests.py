@@ -7,7 +7,6 @@ of dynamorm_py is mocked.
 from __future__ import annotations
 
 import copy
-import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
+from doubles import FakeKms, ScriptedClient
 from dynamorm_py import ModelDefinition, Table, dynamorm_field
 from dynamorm_py._core.batch import Backoff, batch_get_op, batch_write_op
 from dynamorm_py._core.context import EXPLAIN_ENVELOPE, TableContext
@@ -100,64 +100,6 @@ INVOICES = ModelDefinition.from_dataclass(Invoice, table_name="invoices")
 
 
 # --- test doubles -------------------------------------------------------------------------------------------
-
-Answer = dict[str, Any] | Exception | Callable[[dict[str, Any]], Any]
-
-
-class ScriptedClient:
-    """A DynamoDB client double: every call is recorded (deep copy), then answered by the next scripted entry.
-
-    An entry is a response dict, an exception to raise, or a callable given the request that returns either.
-    With ``default`` set, calls past the script get it instead of failing the test.
-    """
-
-    def __init__(self, *script: Answer, default: Answer | None = None) -> None:
-        self.script = list(script)
-        self.default = default
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self._lock = threading.Lock()
-
-    def _answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            self.calls.append((operation, copy.deepcopy(params)))
-            if self.script:
-                entry = self.script.pop(0)
-            elif self.default is not None:
-                entry = self.default
-            else:
-                raise AssertionError(f"unexpected call: {operation}")
-        if callable(entry) and not isinstance(entry, Exception):
-            entry = entry(params)
-        if isinstance(entry, Exception):
-            raise entry
-        return copy.deepcopy(entry)
-
-    def batch_get_item(self, **params: Any) -> dict[str, Any]:
-        return self._answer("batch_get_item", params)
-
-    def batch_write_item(self, **params: Any) -> dict[str, Any]:
-        return self._answer("batch_write_item", params)
-
-    def requests(self) -> list[dict[str, Any]]:
-        return [params for _, params in self.calls]
-
-
-class FakeKms:
-    """GenerateDataKey hands out derived keys; Decrypt returns the key of a blob it issued."""
-
-    def __init__(self) -> None:
-        self.keys: dict[bytes, bytes] = {}
-        self.calls: list[str] = []
-
-    def generate_data_key(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("generate_data_key")
-        blob = b"blob-%d" % len(self.keys)
-        self.keys[blob] = hashlib.sha256(blob).digest()
-        return {"CiphertextBlob": blob, "Plaintext": self.keys[blob], "KeyId": params["KeyId"]}
-
-    def decrypt(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("decrypt")
-        return {"Plaintext": self.keys[bytes(params["CiphertextBlob"])], "KeyId": params["KeyId"]}
 
 
 class Clock:
@@ -517,7 +459,7 @@ def test_batch_write_encrypts_through_kms_as_put_does() -> None:
     )
 
     items = [r["PutRequest"]["Item"] for r in write_requests(client.requests()[0], "cards")]
-    assert kms.calls == ["generate_data_key", "generate_data_key"]
+    assert kms.names() == ["generate_data_key", "generate_data_key"]
     assert [item["id"] for item in items] == [{"S": "a"}, {"S": "b"}]
     assert all(set(item["number"]["M"]) == {"v", "edk", "nonce", "ct"} for item in items)
     assert b"4111" not in repr(items).encode()
@@ -611,7 +553,7 @@ def test_batch_get_applies_converters_and_decrypts() -> None:
     cards = drive(batch_get_op(context(CARDS, kms_key_arn=ARN), ["a"]), card_client, kms=kms)
 
     assert cards == [Card("a", "4111")]
-    assert kms.calls == ["generate_data_key", "decrypt"]
+    assert kms.names() == ["generate_data_key", "decrypt"]
 
 
 def test_explain_batch_get_shows_one_request_per_chunk() -> None:
@@ -933,14 +875,14 @@ class PoisonClient(ScriptedClient):
     """Accepts every put except those whose number is poisoned (left unprocessed forever); thread-safe."""
 
     def __init__(self, poisoned: set[int]) -> None:
-        super().__init__()
+        super().__init__(default=self._write)
         self.poisoned = poisoned
         self.accepted: set[int] = set()
+        self._accepting = threading.Lock()
 
-    def batch_write_item(self, **params: Any) -> dict[str, Any]:
-        with self._lock:
-            self.calls.append(("batch_write_item", params))
-            left = []
+    def _write(self, params: dict[str, Any]) -> dict[str, Any]:
+        left = []
+        with self._accepting:
             for request in write_requests(params):
                 number = int(request["PutRequest"]["Item"]["number"]["N"])
                 if number in self.poisoned:
@@ -1174,10 +1116,10 @@ class FailingKms(FakeKms):
         super().__init__()
         self.fail_after = fail_after
 
-    def generate_data_key(self, **params: Any) -> dict[str, Any]:
-        if len(self.keys) >= self.fail_after:
+    def _answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        if operation == "generate_data_key" and len(self.keys) >= self.fail_after:
             raise client_error("KMSInternalException", "GenerateDataKey")
-        return super().generate_data_key(**params)
+        return super()._answer(operation, params)
 
 
 @pytest.mark.parametrize("max_workers", [None, 2])

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import linecache
 import math
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -1871,6 +1874,53 @@ def test_a_converter_exception_becomes_an_invalid_value_naming_the_field_with_th
         ERR_INVALID_VALUE, lambda: json_model.codec.decode_item({"pk": {"S": "k"}, "value": {"S": "1"}})
     )
     assert isinstance(error.__cause__, ValueError)
+
+
+def _generated_frames(error: BaseException) -> list[traceback.FrameSummary]:
+    frames = traceback.extract_tb(error.__traceback__)
+    return [frame for frame in frames if frame.filename.startswith("<dynamorm_py codec ")]
+
+
+def test_a_traceback_through_a_generated_encoder_or_decoder_shows_its_source_line() -> None:
+    model = _value_model(str, converter=_Exploding(), name="money")
+    encode_error = _raises(
+        ERR_INVALID_VALUE, lambda: model.codec.encode_item(model.model_type(pk="k", value="x"))
+    )
+    decode_error = _raises(
+        ERR_INVALID_VALUE, lambda: model.codec.decode_item({"pk": {"S": "k"}, "money": {"S": "x"}})
+    )
+    cases = (
+        (encode_error, "ValueModel.encode_item", "e1(v1)"),
+        (decode_error, "ValueModel.decode_item", "d1(av)"),
+    )
+    for error, label, call in cases:
+        [frame] = _generated_frames(error)
+        assert frame.filename.startswith(f"<dynamorm_py codec {label}")
+        assert frame.line is not None
+        assert call in frame.line
+        text = "".join(traceback.format_exception(error))
+        assert f'File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}\n' in text
+
+
+def test_the_source_of_a_generated_codec_function_is_kept_and_survives_checkcache() -> None:
+    model = _value_model(int, name="count")
+    for function in (model.codec._encode_all, model.codec._encode_now, model.codec._decode):
+        filename = function.__code__.co_filename
+        linecache.checkcache()
+        linecache.checkcache(filename)
+        source = "".join(linecache.getlines(filename))
+        assert source.startswith(("def encode(item, now):", "def decode(item):"))
+        assert "'count'" in source
+        assert inspect.getsource(function) == source
+
+
+def test_generated_codecs_of_same_named_models_keep_their_own_source() -> None:
+    first, second = _value_model(str, name="first_name"), _value_model(str, name="second_name")
+    names = [model.codec._decode.__code__.co_filename for model in (first, second)]
+    assert names[0] != names[1]
+    assert "'first_name'" in "".join(linecache.getlines(names[0]))
+    assert "'second_name'" in "".join(linecache.getlines(names[1]))
+    assert "'first_name'" not in "".join(linecache.getlines(names[1]))
 
 
 # --- a top-level None is not written (WF §5.2, decision 29) ----------------------------------------------

@@ -7,7 +7,6 @@ from a script. Bad inputs must fail with a typed error carrying code, operation 
 from __future__ import annotations
 
 import base64
-import copy
 import dataclasses
 import json
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
+from doubles import RecordingClient
 from dynamorm_py._core.effects import PreparedRequest
 from dynamorm_py.errors import (
     ERR_CONDITION_FAILED,
@@ -49,42 +49,6 @@ SECRET = "s3cr3t-value-7f3a"
 
 def fixed_clock() -> datetime:
     return NOW
-
-
-class RecordingClient:
-    """A botocore DynamoDB client stand-in: records every call, answers from ``responses`` (default ``{}``).
-
-    A response that is an exception is raised instead of returned.
-    """
-
-    def __init__(self, responses: dict[str, Any] | None = None) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.responses = dict(responses or {})
-
-    def _answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        self.calls.append((operation, copy.deepcopy(params)))
-        response = self.responses.get(operation, {})
-        if isinstance(response, Exception):
-            raise response
-        answer: dict[str, Any] = copy.deepcopy(response)
-        return answer
-
-    def put_item(self, **params: Any) -> dict[str, Any]:
-        return self._answer("put_item", params)
-
-    def get_item(self, **params: Any) -> dict[str, Any]:
-        return self._answer("get_item", params)
-
-    def delete_item(self, **params: Any) -> dict[str, Any]:
-        return self._answer("delete_item", params)
-
-    def update_item(self, **params: Any) -> dict[str, Any]:
-        return self._answer("update_item", params)
-
-    @property
-    def last(self) -> dict[str, Any]:
-        assert self.calls, "no call was sent"
-        return self.calls[-1][1]
 
 
 def client_error(code: str, message: str = "boom") -> ClientError:
@@ -1076,21 +1040,6 @@ def test_builder_key_errors_carry_operation_and_table(accounts: Table[Account]) 
 # --- update builder: version lock and set actions on NULL sets --------------------------------------------
 
 
-class SequencedClient(RecordingClient):
-    """``RecordingClient`` whose responses may be lists, answered (or raised) one per call in order."""
-
-    def _answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        scripted = self.responses.get(operation)
-        if isinstance(scripted, list):
-            self.calls.append((operation, copy.deepcopy(params)))
-            response = scripted.pop(0)
-            if isinstance(response, Exception):
-                raise response
-            answer: dict[str, Any] = copy.deepcopy(response)
-            return answer
-        return super()._answer(operation, params)
-
-
 TYPE_ERROR_MESSAGE = "An operand in the update expression has an incorrect data type"
 
 
@@ -1098,8 +1047,8 @@ def type_error() -> ClientError:
     return client_error("ValidationException", TYPE_ERROR_MESSAGE)
 
 
-def sequenced(model: ModelDefinition[Any], **responses: Any) -> tuple[Table[Any], SequencedClient]:
-    client = SequencedClient(responses)
+def sequenced(model: ModelDefinition[Any], **responses: Any) -> tuple[Table[Any], RecordingClient]:
+    client = RecordingClient(responses)
     return table_of(model, client), client
 
 
@@ -2268,8 +2217,8 @@ def condition_failed(item: dict[str, Any] | None) -> ClientError:
 
 def retried(
     model: ModelDefinition[Any], policy: RetryPolicy = FAST, **responses: Any
-) -> tuple[Table[Any], SequencedClient]:
-    client = SequencedClient(responses)
+) -> tuple[Table[Any], RecordingClient]:
+    client = RecordingClient(responses)
     return table_of(model, client, retry_policy=policy), client
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import json
 import logging
@@ -14,13 +13,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from doubles import FakeKms, RecordingClient
 from dynamorm_py import (
     FilterCondition,
     ModelDefinition,
@@ -105,68 +105,6 @@ BASE_SECRETS: tuple[bytes | str, ...] = (
 
 def kms_error(code: str, operation: str, message: str = "request refused") -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": message}}, operation)
-
-
-class FakeKms:
-    """A boto3 KMS client double.
-
-    ``generate_data_key`` hands out the ``issue`` pairs (plaintext key, blob) in order, then fresh distinct
-    pairs. ``decrypt`` returns the key only for a blob it issued or was told about (``known``), like KMS;
-    any other blob raises InvalidCiphertextException, or with ``unknown_blob="derive"`` gets some other
-    32-byte key (a KMS that cannot tell, so only AES-GCM authentication can).
-    """
-
-    def __init__(
-        self,
-        *,
-        issue: Sequence[tuple[bytes, bytes]] = (),
-        known: Mapping[bytes, bytes] | None = None,
-        errors: Mapping[str, Exception] | None = None,
-        unknown_blob: Literal["reject", "derive"] = "reject",
-        failures: int | None = None,
-    ) -> None:
-        self._issue = list(issue)
-        self._fresh = 0
-        self._lock = threading.Lock()
-        self.keys: dict[bytes, bytes] = dict(known or {})
-        self.errors = dict(errors or {})
-        self.unknown_blob = unknown_blob
-        self.failures = failures  # how many calls raise their ``errors`` entry (None: every call)
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def _fail(self, operation: str) -> None:
-        if operation in self.errors and (self.failures is None or self.failures > 0):
-            if self.failures is not None:
-                self.failures -= 1
-            raise self.errors[operation]
-
-    def count(self, operation: str) -> int:
-        return sum(1 for name, _ in self.calls if name == operation)
-
-    def generate_data_key(self, **params: Any) -> dict[str, Any]:
-        with self._lock:
-            self.calls.append(("generate_data_key", params))
-            self._fail("generate_data_key")
-            if self._issue:
-                key, blob = self._issue.pop(0)
-            else:
-                self._fresh += 1
-                key = hashlib.sha256(b"fake-kms-key-%d" % self._fresh).digest()
-                blob = b"fake-kms-blob-%d" % self._fresh
-            self.keys.setdefault(blob, key)
-            return {"CiphertextBlob": blob, "Plaintext": key, "KeyId": params["KeyId"]}
-
-    def decrypt(self, **params: Any) -> dict[str, Any]:
-        with self._lock:
-            self.calls.append(("decrypt", params))
-            self._fail("decrypt")
-            blob = bytes(params["CiphertextBlob"])
-            key = self.keys.get(blob)
-            if key is None and self.unknown_blob == "derive":
-                key = hashlib.sha256(b"derived" + blob).digest()
-            if key is None:
-                raise kms_error("InvalidCiphertextException", "Decrypt")
-            return {"Plaintext": key, "KeyId": params["KeyId"], "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
 
 
 def vector_kms() -> FakeKms:
@@ -1369,46 +1307,22 @@ STORED_VAULT: dict[str, Any] = {
 }
 
 
-class StoredItemDynamoDB:
-    """A boto3 DynamoDB client double: every read answers with ``item``; every call is recorded."""
-
-    def __init__(self, item: Mapping[str, Any] = STORED_VAULT) -> None:
-        self.item = dict(item)
-        self.calls: list[str] = []
-
-    def _item(self, operation: str) -> dict[str, Any]:
-        self.calls.append(operation)
-        return copy.deepcopy(self.item)
-
-    def get_item(self, **params: Any) -> dict[str, Any]:
-        return {"Item": self._item("get_item")}
-
-    def query(self, **params: Any) -> dict[str, Any]:
-        return {"Items": [self._item("query")], "Count": 1, "ScannedCount": 1}
-
-    def scan(self, **params: Any) -> dict[str, Any]:
-        return {"Items": [self._item("scan")], "Count": 1, "ScannedCount": 1}
-
-    def batch_get_item(self, **params: Any) -> dict[str, Any]:
-        return {"Responses": {"vaults": [self._item("batch_get_item")]}, "UnprocessedKeys": {}}
-
-    def transact_get_items(self, **params: Any) -> dict[str, Any]:
-        return {"Responses": [{"Item": self._item("transact_get_items")}]}
-
-    def update_item(self, **params: Any) -> dict[str, Any]:
-        return {"Attributes": self._item("update_item")}
-
-    def put_item(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("put_item")
-        return {}
-
-    def batch_write_item(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("batch_write_item")
-        return {"UnprocessedItems": {}}
-
-    def transact_write_items(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("transact_write_items")
-        return {}
+def stored_item_dynamodb(item: Mapping[str, Any] = STORED_VAULT) -> RecordingClient:
+    """A DynamoDB client whose reads all answer with ``item`` and whose writes all succeed; calls recorded."""
+    return RecordingClient(
+        {
+            "get_item": {"Item": item},
+            "query": {"Items": [item], "Count": 1, "ScannedCount": 1},
+            "scan": {"Items": [item], "Count": 1, "ScannedCount": 1},
+            "batch_get_item": {"Responses": {"vaults": [item]}, "UnprocessedKeys": {}},
+            "transact_get_items": {"Responses": [{"Item": item}]},
+            "update_item": {"Attributes": item},
+            "put_item": {},
+            "batch_write_item": {"UnprocessedItems": {}},
+            "transact_write_items": {},
+        },
+        default=None,
+    )
 
 
 def keyless_context() -> TableContext[Vault]:
@@ -1462,7 +1376,7 @@ KEYLESS_WRITES: list[tuple[str, Callable[[TableContext[Vault]], Op[Any]]]] = [
 def test_every_lower_level_write_without_a_key_raises_before_anything_is_sent(
     name: str, build: Callable[[TableContext[Vault]], Op[Any]], guard: LeakGuard
 ) -> None:
-    dynamodb, kms = StoredItemDynamoDB(), FakeKms()
+    dynamodb, kms = stored_item_dynamodb(), FakeKms()
 
     error = keyless_failure(build, dynamodb, kms, guard)
 
@@ -1491,7 +1405,7 @@ KEYLESS_READS: list[tuple[str, Callable[[TableContext[Vault]], Op[Any]]]] = [
 def test_every_lower_level_read_of_an_envelope_without_a_key_raises_instead_of_returning_it(
     name: str, build: Callable[[TableContext[Vault]], Op[Any]], guard: LeakGuard
 ) -> None:
-    dynamodb, kms = StoredItemDynamoDB(), vector_kms()
+    dynamodb, kms = stored_item_dynamodb(), vector_kms()
 
     error = keyless_failure(build, dynamodb, kms, guard)
 
@@ -1500,7 +1414,7 @@ def test_every_lower_level_read_of_an_envelope_without_a_key_raises_instead_of_r
 
 
 def test_a_keyless_context_still_reads_items_that_hold_no_encrypted_value() -> None:
-    dynamodb = StoredItemDynamoDB({"owner": {"S": "o-1"}, "label": {"S": "plain"}})
+    dynamodb = stored_item_dynamodb({"owner": {"S": "o-1"}, "label": {"S": "plain"}})
 
     loaded = run_sync(
         get_op(keyless_context(), "o-1"), clients={"dynamodb": dynamodb, "kms": None}, sleep=None
@@ -1512,7 +1426,7 @@ def test_a_keyless_context_still_reads_items_that_hold_no_encrypted_value() -> N
 def vault_table(dynamodb: Any = None, kms: Any = None, **kwargs: Any) -> Table[Vault]:
     return Table(
         VAULTS,
-        client=dynamodb if dynamodb is not None else StoredItemDynamoDB(),
+        client=dynamodb if dynamodb is not None else stored_item_dynamodb(),
         kms_key_arn=ARN,
         kms_client=kms if kms is not None else vector_kms(),
         **kwargs,
@@ -1548,7 +1462,7 @@ NOT_QUERYABLE: list[tuple[str, Callable[[Table[Vault]], Any]]] = [
 def test_encrypted_fields_are_refused_in_conditions_add_delete_list_operations_and_filters(
     name: str, attempt: Callable[[Table[Vault]], Any], guard: LeakGuard
 ) -> None:
-    dynamodb, kms = StoredItemDynamoDB(), vector_kms()
+    dynamodb, kms = stored_item_dynamodb(), vector_kms()
 
     with guard.raises(ValidationError, ERR_ENCRYPTED_FIELD_NOT_QUERYABLE) as info:
         attempt(vault_table(dynamodb, kms))
@@ -1604,7 +1518,7 @@ def test_a_decrypted_number_beyond_dynamodbs_range_is_rejected_not_expanded(guar
             nonce=VECTOR_NONCE,
         ),
     }
-    table = vault_table(StoredItemDynamoDB(stored))
+    table = vault_table(stored_item_dynamodb(stored))
 
     with guard.raises(ValidationError, ERR_INVALID_VALUE) as info:
         table.get("o-1")
@@ -1623,7 +1537,7 @@ def test_a_tables_kms_calls_follow_its_retry_policy(code: str, guard: LeakGuard)
     waits: list[tuple[float, float]] = []
     policy = RetryPolicy(max_attempts=3, rand_uniform=lambda low, high: waits.append((low, high)) or 0.0)
     kms = FakeKms(errors={"generate_data_key": failure, "decrypt": failure}, failures=2)
-    table = vault_table(StoredItemDynamoDB(), kms, retry_policy=policy)
+    table = vault_table(stored_item_dynamodb(), kms, retry_policy=policy)
 
     fields = len(VAULTS.codec.encrypted)  # one data key per encrypted value, without a cache
 
@@ -1640,6 +1554,6 @@ def test_a_tables_kms_calls_follow_its_retry_policy(code: str, guard: LeakGuard)
 def test_the_kms_client_a_table_builds_has_botocore_retries_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
-    table = Table(VAULTS, client=StoredItemDynamoDB(), kms_key_arn=ARN)
+    table = Table(VAULTS, client=stored_item_dynamodb(), kms_key_arn=ARN)
 
     assert table._kms_client.meta.config.retries["total_max_attempts"] == 1

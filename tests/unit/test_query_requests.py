@@ -1,14 +1,14 @@
 """Exact requests and results of query, scan, count and their variants (api.md §1.3, §1.9, §3.4, §3.7;
 WF §2, §6, §8.2).
 
-A ``RecordingClient`` stands in for the botocore client: it records the kwargs of every call and answers from
-a script. Every bad input must fail with a typed error carrying code, operation and table before any call.
+A scripted client (``doubles.ScriptedClient``, see ``query_client``) stands in for the botocore client: it
+records the kwargs of every call and answers from a script. Every bad input must fail with a typed error
+carrying code, operation and table before any call.
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import gc
 import json
 import threading
@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from doubles import ScriptedClient
 from dynamorm_py._core.reads import (
     QueryArgs,
     build_count_request,
@@ -121,44 +122,21 @@ TENANTS = ModelDefinition.from_dataclass(Tenant, table_name="tenants")
 Response = dict[str, Any] | Exception
 
 
-class RecordingClient:
-    """A botocore DynamoDB client stand-in: records every call and answers from a script.
-
-    ``script`` is either a list of responses used in order (an exception is raised instead of returned; an
-    exhausted list answers ``{"Items": []}``) or a function of ``(operation, params)``.
-    """
-
-    def __init__(self, script: list[Response] | Callable[[str, dict[str, Any]], Response] | None = None):
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self._script = script if script is not None else []
-        self._lock = threading.Lock()
-
-    def _answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            self.calls.append((operation, copy.deepcopy(params)))
-            if callable(self._script):
-                response = self._script(operation, params)
-            elif self._script:
-                response = self._script.pop(0)
-            else:
-                response = {"Items": []}
-        if isinstance(response, Exception):
-            raise response
-        return copy.deepcopy(response)
-
-    def query(self, **params: Any) -> dict[str, Any]:
-        return self._answer("query", params)
-
-    def scan(self, **params: Any) -> dict[str, Any]:
-        return self._answer("scan", params)
+def query_client(
+    script: list[Response] | Callable[[dict[str, Any]], Response] | None = None,
+) -> ScriptedClient:
+    """A client answering ``script`` in order (then empty pages), or each call with a function of it."""
+    if callable(script):
+        return ScriptedClient(default=script)
+    return ScriptedClient(*(script or []), default={"Items": []})
 
 
 # The library's own retries off: these tests drive query_with_retry's retry of errors.
 ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 
 
-def orders_table(client: RecordingClient | None = None, **kwargs: Any) -> Table[Order]:
-    return Table(ORDERS, client=client or RecordingClient(), kms_key_arn=ARN, kms_client=object(), **kwargs)
+def orders_table(client: ScriptedClient | None = None, **kwargs: Any) -> Table[Order]:
+    return Table(ORDERS, client=client or query_client(), kms_key_arn=ARN, kms_client=object(), **kwargs)
 
 
 def stored_order(order_id: str, **extra: Any) -> dict[str, Any]:
@@ -250,7 +228,7 @@ def test_query_renders_every_sort_key_operator(
 
 
 def test_query_key_values_go_through_the_key_fields_converter() -> None:
-    table = Table(TENANTS, client=RecordingClient())
+    table = Table(TENANTS, client=query_client())
     params = table.explain.query("acme", sort=SortKeyCondition.between(1, 20)).params
     assert params["ExpressionAttributeValues"] == {
         ":pk": {"S": "ACME"},
@@ -302,7 +280,7 @@ def test_query_with_an_empty_index_name_reads_the_table() -> None:
 
 
 def test_query_on_a_model_without_sort_key() -> None:
-    table = Table(SESSIONS, client=RecordingClient())
+    table = Table(SESSIONS, client=query_client())
     assert table.explain.query("t1", limit=1).params == {
         "TableName": "sessions",
         "KeyConditionExpression": "#pk = :pk",
@@ -516,7 +494,7 @@ def test_count_without_partition_is_a_select_count_scan() -> None:
 
 
 def test_count_sums_count_over_every_page() -> None:
-    client = RecordingClient(
+    client = query_client(
         [
             {"Count": 3, "ScannedCount": 9, "LastEvaluatedKey": {"customer": {"S": "c1"}, "SK": {"S": "o3"}}},
             {"Count": 0, "LastEvaluatedKey": {"customer": {"S": "c1"}, "SK": {"S": "o5"}}},
@@ -533,7 +511,7 @@ def test_count_sums_count_over_every_page() -> None:
 
 
 def test_count_of_the_whole_table_scans() -> None:
-    client = RecordingClient([{"Count": 2}])
+    client = query_client([{"Count": 2}])
     assert orders_table(client).count() == 2
     assert client.calls == [("scan", {"TableName": "orders", "ConsistentRead": False, "Select": "COUNT"})]
 
@@ -542,7 +520,7 @@ def test_count_of_the_whole_table_scans() -> None:
 
 
 def test_explain_query_equals_the_request_query_sends() -> None:
-    client = RecordingClient()
+    client = query_client()
     table = orders_table(client)
     options: dict[str, Any] = {
         "sort": SortKeyCondition.between(10, 20),
@@ -561,7 +539,7 @@ def test_explain_query_equals_the_request_query_sends() -> None:
 
 
 def test_explain_scan_equals_the_request_scan_sends() -> None:
-    client = RecordingClient()
+    client = query_client()
     table = orders_table(client)
     options: dict[str, Any] = {
         "limit": 2,
@@ -575,7 +553,7 @@ def test_explain_scan_equals_the_request_scan_sends() -> None:
 
 
 def test_explain_sends_nothing() -> None:
-    client = RecordingClient()
+    client = query_client()
     orders_table(client).explain.query("c1")
     orders_table(client).explain.scan()
     assert client.calls == []
@@ -585,7 +563,7 @@ def test_explain_sends_nothing() -> None:
 
 
 def test_query_decodes_items_with_converters_and_annotations() -> None:
-    client = RecordingClient(
+    client = query_client(
         [
             {
                 "Items": [
@@ -610,20 +588,20 @@ def test_query_decodes_items_with_converters_and_annotations() -> None:
 
 def test_query_issues_a_cursor_with_the_index_and_direction() -> None:
     last_key = {"customer": {"S": "c1"}, "SK": {"S": "o2"}, "total": {"N": "5"}}
-    client = RecordingClient([{"Items": [], "LastEvaluatedKey": last_key}])
+    client = query_client([{"Items": [], "LastEvaluatedKey": last_key}])
     page = orders_table(client).query("c1", index_name="lsi-total", scan_forward=False)
     assert page.next_cursor == encode_cursor(last_key, index="lsi-total", sort="DESC")
 
 
 def test_scan_issues_a_cursor_without_direction() -> None:
     last_key = {"customer": {"S": "c1"}, "SK": {"S": "o2"}}
-    client = RecordingClient([{"Items": [], "LastEvaluatedKey": last_key}])
+    client = query_client([{"Items": [], "LastEvaluatedKey": last_key}])
     assert orders_table(client).scan().next_cursor == encode_cursor(last_key)
 
 
 def test_a_cursor_is_sent_back_as_exclusive_start_key() -> None:
     last_key = {"customer": {"S": "c1"}, "SK": {"S": "o2"}}
-    client = RecordingClient([{"Items": [], "LastEvaluatedKey": last_key}, {"Items": []}])
+    client = query_client([{"Items": [], "LastEvaluatedKey": last_key}, {"Items": []}])
     table = orders_table(client)
     first = table.query("c1")
     assert first.next_cursor is not None
@@ -643,7 +621,7 @@ def test_a_cursor_without_index_or_sort_fits_any_request_with_its_keys() -> None
 
 def test_signing_keys_sign_next_cursor_and_verify_with_any_key() -> None:
     last_key = {"customer": {"S": "c1"}, "SK": {"S": "o2"}}
-    client = RecordingClient([{"Items": [], "LastEvaluatedKey": last_key}, {"Items": []}])
+    client = query_client([{"Items": [], "LastEvaluatedKey": last_key}, {"Items": []}])
     table = orders_table(client, cursor_signing_keys=[KEY, OLD_KEY])
     cursor = table.query("c1").next_cursor
     assert cursor is not None
@@ -657,7 +635,7 @@ def test_signing_keys_sign_next_cursor_and_verify_with_any_key() -> None:
 
 def test_accept_unsigned_cursors_lets_plain_cursors_in_while_signing_new_ones() -> None:
     last_key = {"customer": {"S": "c1"}, "SK": {"S": "o2"}}
-    client = RecordingClient([{"Items": [], "LastEvaluatedKey": last_key}])
+    client = query_client([{"Items": [], "LastEvaluatedKey": last_key}])
     table = orders_table(client, cursor_signing_keys=KEY, accept_unsigned_cursors=True)
     page = table.query("c1", cursor=encode_cursor(last_key))
     assert page.next_cursor is not None and "." in page.next_cursor
@@ -678,7 +656,7 @@ def paged_script(pages: list[list[str]]) -> list[Response]:
 
 
 def test_query_all_follows_last_evaluated_key_through_empty_pages() -> None:
-    client = RecordingClient(paged_script([["o1", "o2"], [], ["o3"], []]))
+    client = query_client(paged_script([["o1", "o2"], [], ["o3"], []]))
     items = orders_table(client).query_all("c1", limit=2)
     assert [o.order_id for o in items] == ["o1", "o2", "o3"]
     assert [params.get("ExclusiveStartKey", {}).get("SK") for _, params in client.calls] == [
@@ -691,13 +669,13 @@ def test_query_all_follows_last_evaluated_key_through_empty_pages() -> None:
 
 
 def test_scan_all_follows_every_page() -> None:
-    client = RecordingClient(paged_script([["o1"], ["o2"]]))
+    client = query_client(paged_script([["o1"], ["o2"]]))
     assert [o.order_id for o in orders_table(client).scan_all()] == ["o1", "o2"]
     assert [operation for operation, _ in client.calls] == ["scan", "scan"]
 
 
 def test_iter_query_fetches_a_page_only_when_the_previous_one_is_used_up() -> None:
-    client = RecordingClient(paged_script([["o1", "o2"], ["o3"], ["o4"]]))
+    client = query_client(paged_script([["o1", "o2"], ["o3"], ["o4"]]))
     items = orders_table(client).iter_query("c1")
     assert client.calls == []
     assert next(items).order_id == "o1"
@@ -711,12 +689,12 @@ def test_iter_query_fetches_a_page_only_when_the_previous_one_is_used_up() -> No
 
 
 def test_iter_scan_yields_every_item() -> None:
-    client = RecordingClient(paged_script([["o1"], [], ["o2"]]))
+    client = query_client(paged_script([["o1"], [], ["o2"]]))
     assert [o.order_id for o in orders_table(client).iter_scan(limit=1)] == ["o1", "o2"]
 
 
 def test_iter_query_checks_its_arguments_before_iterating() -> None:
-    client = RecordingClient()
+    client = query_client()
     with pytest.raises(ValidationError) as info:
         orders_table(client).iter_query("c1", limit=0)
     assert (info.value.code, info.value.operation) == (ERR_INVALID_OPERATOR, "iter_query")
@@ -724,7 +702,7 @@ def test_iter_query_checks_its_arguments_before_iterating() -> None:
 
 
 def test_aws_errors_during_paging_are_typed_with_operation_and_table() -> None:
-    client = RecordingClient([*paged_script([["o1"], ["o2"]])[:1], throttled()])
+    client = query_client([*paged_script([["o1"], ["o2"]])[:1], throttled()])
     with pytest.raises(AwsError) as info:
         orders_table(client, retry_policy=ONE_ATTEMPT).query_all("c1")
     assert (info.value.code, info.value.operation, info.value.table) == (
@@ -738,7 +716,7 @@ def test_aws_errors_during_paging_are_typed_with_operation_and_table() -> None:
 
 
 def test_query_with_retry_retries_empty_pages_with_growing_capped_delays() -> None:
-    client = RecordingClient([{"Items": []}, {"Items": []}, {"Items": []}, {"Items": [stored_order("o1")]}])
+    client = query_client([{"Items": []}, {"Items": []}, {"Items": []}, {"Items": [stored_order("o1")]}])
     sleeps: list[float] = []
     page = orders_table(client).query_with_retry(
         "c1", initial_delay_seconds=0.5, backoff_factor=3.0, max_delay_seconds=2.0, sleep=sleeps.append
@@ -750,7 +728,7 @@ def test_query_with_retry_retries_empty_pages_with_growing_capped_delays() -> No
 
 
 def test_query_with_retry_returns_the_last_page_when_attempts_run_out() -> None:
-    client = RecordingClient()
+    client = query_client()
     sleeps: list[float] = []
     page = orders_table(client).query_with_retry("c1", max_retries=2, sleep=sleeps.append)
     assert page == Page([], None)
@@ -759,13 +737,13 @@ def test_query_with_retry_returns_the_last_page_when_attempts_run_out() -> None:
 
 
 def test_query_with_retry_accepts_an_empty_page_when_retry_on_empty_is_off() -> None:
-    client = RecordingClient()
+    client = query_client()
     assert orders_table(client).query_with_retry("c1", retry_on_empty=False, sleep=None).items == []
     assert len(client.calls) == 1
 
 
 def test_query_with_retry_uses_verify_instead_of_emptiness() -> None:
-    client = RecordingClient(
+    client = query_client(
         [{"Items": [stored_order("o1")]}, {"Items": [stored_order("o1"), stored_order("o2")]}]
     )
     page = orders_table(client).query_with_retry("c1", verify=lambda p: len(p.items) == 2, sleep=None)
@@ -774,9 +752,9 @@ def test_query_with_retry_uses_verify_instead_of_emptiness() -> None:
 
 
 def test_query_with_retry_retries_errors_and_reraises_on_the_last_attempt() -> None:
-    client = RecordingClient([throttled(), {"Items": [stored_order("o1")]}])
+    client = query_client([throttled(), {"Items": [stored_order("o1")]}])
     assert len(orders_table(client, retry_policy=ONE_ATTEMPT).query_with_retry("c1", sleep=None).items) == 1
-    client = RecordingClient([throttled(), throttled(), throttled()])
+    client = query_client([throttled(), throttled(), throttled()])
     with pytest.raises(AwsError) as info:
         orders_table(client, retry_policy=ONE_ATTEMPT).query_with_retry("c1", max_retries=2, sleep=None)
     assert (info.value.code, info.value.operation) == ("ThrottlingException", "query_with_retry")
@@ -784,7 +762,7 @@ def test_query_with_retry_retries_errors_and_reraises_on_the_last_attempt() -> N
 
 
 def test_query_with_retry_reraises_at_once_when_retry_on_error_is_off() -> None:
-    client = RecordingClient([throttled(), {"Items": [stored_order("o1")]}])
+    client = query_client([throttled(), {"Items": [stored_order("o1")]}])
     with pytest.raises(AwsError):
         orders_table(client, retry_policy=ONE_ATTEMPT).query_with_retry(
             "c1", retry_on_error=False, sleep=None
@@ -793,13 +771,13 @@ def test_query_with_retry_reraises_at_once_when_retry_on_error_is_off() -> None:
 
 
 def test_query_with_retry_reraises_an_error_after_an_empty_page() -> None:
-    client = RecordingClient([{"Items": []}, throttled()])
+    client = query_client([{"Items": []}, throttled()])
     with pytest.raises(AwsError):
         orders_table(client, retry_policy=ONE_ATTEMPT).query_with_retry("c1", max_retries=1, sleep=None)
 
 
 def test_scan_with_retry_retries_like_query_with_retry() -> None:
-    client = RecordingClient([{"Items": []}, {"Items": [stored_order("o1")]}])
+    client = query_client([{"Items": []}, {"Items": [stored_order("o1")]}])
     sleeps: list[float] = []
     page = orders_table(client).scan_with_retry(limit=5, sleep=sleeps.append)
     assert len(page.items) == 1
@@ -810,10 +788,10 @@ def test_scan_with_retry_retries_like_query_with_retry() -> None:
 # --- parallel scan --------------------------------------------------------------------------------------
 
 
-def segment_script(failing: set[int] | None = None) -> Callable[[str, dict[str, Any]], Response]:
+def segment_script(failing: set[int] | None = None) -> Callable[[dict[str, Any]], Response]:
     """Two pages per segment; segments in ``failing`` raise on their second page."""
 
-    def answer(operation: str, params: dict[str, Any]) -> Response:
+    def answer(params: dict[str, Any]) -> Response:
         segment = params["Segment"]
         if "ExclusiveStartKey" not in params:
             key = {"customer": {"S": f"s{segment}"}, "SK": {"S": "first"}}
@@ -826,7 +804,7 @@ def segment_script(failing: set[int] | None = None) -> Callable[[str, dict[str, 
 
 
 def test_scan_all_segments_returns_items_in_segment_order() -> None:
-    client = RecordingClient(segment_script())
+    client = query_client(segment_script())
     items = orders_table(client).scan_all_segments(total_segments=3, limit=1, max_workers=2)
     assert [o.order_id for o in items] == ["s0-a", "s0-b", "s1-a", "s1-b", "s2-a", "s2-b"]
     assert sorted((p["Segment"], p["TotalSegments"], p["Limit"]) for _, p in client.calls) == [
@@ -835,7 +813,7 @@ def test_scan_all_segments_returns_items_in_segment_order() -> None:
 
 
 def test_scan_all_segments_raises_the_first_error_in_segment_order() -> None:
-    client = RecordingClient(segment_script(failing={1, 2}))
+    client = query_client(segment_script(failing={1, 2}))
     with pytest.raises(AwsError) as info:
         orders_table(client).scan_all_segments(total_segments=4)
     assert (info.value.code, info.value.operation) == ("Boom1", "scan_all_segments")
@@ -845,7 +823,7 @@ def test_scan_all_segments_raises_the_first_error_in_segment_order() -> None:
 
 
 def test_describe_query_reports_the_shape_without_io() -> None:
-    client = RecordingClient()
+    client = query_client()
     shape = orders_table(client).describe_query(
         index_name="gsi-status",
         consistent_read=True,
@@ -1311,7 +1289,7 @@ BAD_SCANS: list[tuple[str, BadCall, str]] = [
     ids=[n for n, _, _ in BAD_QUERIES + BAD_SCANS],
 )
 def test_bad_input_raises_a_typed_error_before_any_request(call: BadCall, code: str) -> None:
-    client = RecordingClient()
+    client = query_client()
     table = orders_table(client)
     with pytest.raises(DynamormPyError) as info:
         call(table)
@@ -1339,7 +1317,7 @@ def test_an_argument_error_names_the_argument_passed(call: BadCall, argument: st
 
 
 def test_sort_condition_on_a_table_without_sort_key_fails_before_any_request() -> None:
-    client = RecordingClient()
+    client = query_client()
     with pytest.raises(ValidationError) as info:
         Table(SESSIONS, client=client).query("t1", sort=SortKeyCondition.eq("x"))
     assert (info.value.code, info.value.operation, info.value.table) == (
@@ -1350,7 +1328,7 @@ def test_sort_condition_on_a_table_without_sort_key_fails_before_any_request() -
     assert client.calls == []
 
 
-def signed_table(client: RecordingClient, **kwargs: Any) -> Table[Order]:
+def signed_table(client: ScriptedClient, **kwargs: Any) -> Table[Order]:
     return orders_table(client, cursor_signing_keys=KEY, **kwargs)
 
 
@@ -1370,7 +1348,7 @@ SIGNED_BAD: list[tuple[str, str]] = [
 
 @pytest.mark.parametrize("cursor", [c for _, c in SIGNED_BAD], ids=[n for n, _ in SIGNED_BAD])
 def test_a_table_with_signing_keys_rejects_bad_cursors_before_any_request(cursor: str) -> None:
-    client = RecordingClient()
+    client = query_client()
     calls: list[Callable[[], object]] = [
         lambda: signed_table(client).query("c1", cursor=cursor),
         lambda: signed_table(client).scan(cursor=cursor),
@@ -1385,7 +1363,7 @@ def test_a_table_with_signing_keys_rejects_bad_cursors_before_any_request(cursor
 
 
 def test_a_valid_signed_cursor_is_accepted_by_query_and_scan() -> None:
-    client = RecordingClient()
+    client = query_client()
     signed_table(client).query("c1", cursor=SIGNED)
     signed_table(client).scan(cursor=SIGNED)
     assert [params["ExclusiveStartKey"] for _, params in client.calls] == [
@@ -1463,7 +1441,7 @@ CURSOR_BOUNDARIES: list[tuple[str, str, CursorCall, CursorCall]] = [
 def test_a_cursor_is_sent_exactly_when_it_fits_the_request(
     cursor: str, fits: CursorCall, misfits: CursorCall
 ) -> None:
-    client = RecordingClient()
+    client = query_client()
     table = orders_table(client)
     fits(table, cursor)
     assert [params["ExclusiveStartKey"] for _, params in client.calls] == [decode_cursor(cursor).last_key]
@@ -1474,7 +1452,7 @@ def test_a_cursor_is_sent_exactly_when_it_fits_the_request(
 
 
 def test_a_signed_cursor_from_another_partition_or_index_is_rejected_before_any_request() -> None:
-    client = RecordingClient()
+    client = query_client()
     table = signed_table(client)
     for attempt in (
         lambda: table.query("c2", cursor=SIGNED),
@@ -1518,7 +1496,7 @@ def test_key_condition_type_errors_name_the_key_attribute_but_never_the_value() 
 
 
 def test_begins_with_on_a_numeric_sort_key_is_an_invalid_operator_before_any_request() -> None:
-    client = RecordingClient()
+    client = query_client()
     table = Table(TENANTS, client=client)
     for prefix in (1, "1"):
         with pytest.raises(ValidationError) as info:
@@ -1538,7 +1516,7 @@ def test_begins_with_on_a_numeric_sort_key_is_an_invalid_operator_before_any_req
 
 
 def test_security_validation_off_still_enforces_structural_rules() -> None:
-    client = RecordingClient()
+    client = query_client()
     table = orders_table(client, security_validation=False)
     with pytest.raises(ValidationError) as info:
         table.query("c1", index_name="bad name!")
@@ -1563,7 +1541,7 @@ def test_page_op_runs_the_same_checks_under_run_explain() -> None:
 
 
 def test_decoding_a_bad_stored_item_fails_with_a_typed_error() -> None:
-    client = RecordingClient([{"Items": [{"customer": {"S": "c1"}}]}])
+    client = query_client([{"Items": [{"customer": {"S": "c1"}}]}])
     with pytest.raises(ValidationError) as info:
         orders_table(client).query("c1")
     assert (info.value.code, info.value.field, info.value.operation) == (ERR_INVALID_MODEL, "SK", "query")
@@ -1577,7 +1555,7 @@ def test_iter_query_is_an_iterator() -> None:
 
 def test_next_cursor_payload_is_the_wire_format() -> None:
     last_key = {"customer": {"S": "c1"}, "SK": {"S": "o<2>"}}
-    client = RecordingClient([{"Items": [], "LastEvaluatedKey": last_key}])
+    client = query_client([{"Items": [], "LastEvaluatedKey": last_key}])
     cursor = orders_table(client).query("c1", index_name="lsi-total", limit=1).next_cursor
     assert cursor is not None
     payload = base64.urlsafe_b64decode(cursor).decode()
@@ -1597,21 +1575,20 @@ def test_a_table_rejects_cursor_signing_keys_shorter_than_32_bytes(keys: Any) ->
 def test_scan_all_segments_runs_segments_concurrently() -> None:
     # Every first-page call waits until all four segments are in flight: run one after another, they would
     # never meet at the barrier and the scan would fail with BrokenBarrierError.
-    # (RecordingClient answers under a lock, so this client answers on its own.)
+    # (The scripted client runs a function answer outside its lock, so the four calls can meet.)
     barrier = threading.Barrier(4, timeout=10)
 
-    class MeetingClient:
-        def scan(self, **params: Any) -> dict[str, Any]:
-            barrier.wait()
-            return {"Items": [stored_order(f"s{params['Segment']}")]}
+    def meet(params: dict[str, Any]) -> dict[str, Any]:
+        barrier.wait()
+        return {"Items": [stored_order(f"s{params['Segment']}")]}
 
-    table = Table(ORDERS, client=MeetingClient(), kms_key_arn=ARN, kms_client=object())
+    table = Table(ORDERS, client=query_client(meet), kms_key_arn=ARN, kms_client=object())
     items = table.scan_all_segments(total_segments=4)
     assert [o.order_id for o in items] == ["s0", "s1", "s2", "s3"]
 
 
 def test_iter_query_holds_one_page_at_a_time() -> None:
-    client = RecordingClient(paged_script([["o1", "o2"], ["o3", "o4"], ["o5"]]))
+    client = query_client(paged_script([["o1", "o2"], ["o3", "o4"], ["o5"]]))
     items = orders_table(client).iter_query("c1", limit=2)
     first_page = [weakref.ref(next(items)), weakref.ref(next(items))]
     assert next(items).order_id == "o3"
@@ -1627,7 +1604,7 @@ def test_the_library_retries_a_throttled_page_by_itself() -> None:
         bounds.append((low, high))
         return 0.0
 
-    client = RecordingClient([throttled(), throttled(), {"Items": [stored_order("o1")]}])
+    client = query_client([throttled(), throttled(), {"Items": [stored_order("o1")]}])
     policy = RetryPolicy(base_delay=0.25, rand_uniform=jitter)
 
     items = orders_table(client, retry_policy=policy).query_all("c1")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -8,6 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from doubles import RecordingClient
 from dynamorm_py.errors import (
     ERR_AWS_VALIDATION,
     ERR_INVALID_MODEL,
@@ -329,30 +329,9 @@ def client_error(code: str, message: str = "boom") -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": message}}, "Operation")
 
 
-class ScriptedClient:
-    """A stand-in boto3 DynamoDB client: answers each method from a queue of responses or errors."""
-
-    def __init__(self, **script: list[Any]) -> None:
-        self.script = {name: list(answers) for name, answers in script.items()}
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
-        if name not in self.script:
-            raise AttributeError(name)
-
-        def call(**kwargs: Any) -> dict[str, Any]:
-            self.calls.append((name, kwargs))
-            answers = self.script[name]
-            answer = answers.pop(0) if len(answers) > 1 else answers[0]
-            if isinstance(answer, Exception):
-                raise answer
-            result: dict[str, Any] = answer
-            return result
-
-        return call
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.calls]
+def scripted(**responses: list[Any]) -> RecordingClient:
+    """A client answering each operation from its own list, in order; any other call fails the test."""
+    return RecordingClient(responses, default=None)
 
 
 def status(value: str) -> dict[str, Any]:
@@ -368,7 +347,7 @@ class RecordingSleep:
 
 
 def test_create_table_polls_until_active_tolerating_a_missing_table() -> None:
-    client = ScriptedClient(
+    client = scripted(
         create_table=[{}],
         describe_table=[client_error("ResourceNotFoundException"), status("CREATING"), status("ACTIVE")],
     )
@@ -382,7 +361,7 @@ def test_create_table_polls_until_active_tolerating_a_missing_table() -> None:
 
 
 def test_create_table_ignores_resource_in_use() -> None:
-    client = ScriptedClient(
+    client = scripted(
         create_table=[client_error("ResourceInUseException")], describe_table=[status("ACTIVE")]
     )
 
@@ -392,7 +371,7 @@ def test_create_table_ignores_resource_in_use() -> None:
 
 
 def test_create_table_without_waiting_makes_one_call() -> None:
-    client = ScriptedClient(create_table=[{}])
+    client = scripted(create_table=[{}])
 
     create_table(order_model(), client=client, wait_for_active=False)
 
@@ -400,7 +379,7 @@ def test_create_table_without_waiting_makes_one_call() -> None:
 
 
 def test_create_table_times_out_with_err_timeout() -> None:
-    client = ScriptedClient(create_table=[{}], describe_table=[status("CREATING")])
+    client = scripted(create_table=[{}], describe_table=[status("CREATING")])
 
     with pytest.raises(ValidationError) as info:
         create_table(order_model(), client=client, wait_timeout_seconds=0.0, sleep=RecordingSleep())
@@ -412,7 +391,7 @@ def test_create_table_times_out_with_err_timeout() -> None:
 
 def test_create_table_validation_exception_is_err_aws_validation() -> None:
     error = client_error("ValidationException", "bad key schema")
-    client = ScriptedClient(create_table=[error])
+    client = scripted(create_table=[error])
 
     with pytest.raises(ValidationError) as info:
         create_table(order_model(), client=client)
@@ -423,7 +402,7 @@ def test_create_table_validation_exception_is_err_aws_validation() -> None:
 
 
 def test_create_table_other_aws_errors_are_aws_error() -> None:
-    client = ScriptedClient(create_table=[client_error("LimitExceededException")])
+    client = scripted(create_table=[client_error("LimitExceededException")])
 
     with pytest.raises(AwsError) as info:
         create_table(order_model(), client=client)
@@ -434,7 +413,7 @@ def test_create_table_other_aws_errors_are_aws_error() -> None:
 
 def test_create_table_enables_ttl_on_the_ttl_attribute() -> None:
     model = ModelDefinition.from_dataclass(Session, table_name="sessions")
-    client = ScriptedClient(create_table=[{}], update_time_to_live=[{}])
+    client = scripted(create_table=[{}], update_time_to_live=[{}])
 
     create_table(model, client=client, wait_for_active=False, enable_ttl=True)
 
@@ -445,7 +424,7 @@ def test_create_table_enables_ttl_on_the_ttl_attribute() -> None:
 
 
 def test_create_table_enable_ttl_makes_no_call_without_a_ttl_role() -> None:
-    client = ScriptedClient(create_table=[{}])
+    client = scripted(create_table=[{}])
 
     create_table(order_model(), client=client, wait_for_active=False, enable_ttl=True)
 
@@ -455,7 +434,7 @@ def test_create_table_enable_ttl_makes_no_call_without_a_ttl_role() -> None:
 def test_create_table_on_an_existing_table_enables_ttl_only_when_it_is_off() -> None:
     model = ModelDefinition.from_dataclass(Session, table_name="sessions")
     enabled = {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}}
-    client = ScriptedClient(
+    client = scripted(
         create_table=[client_error("ResourceInUseException")],
         describe_time_to_live=[enabled],
     )
@@ -466,7 +445,7 @@ def test_create_table_on_an_existing_table_enables_ttl_only_when_it_is_off() -> 
 
 
 def test_ensure_table_creates_a_missing_table() -> None:
-    client = ScriptedClient(
+    client = scripted(
         describe_table=[client_error("ResourceNotFoundException"), status("ACTIVE")], create_table=[{}]
     )
 
@@ -477,7 +456,7 @@ def test_ensure_table_creates_a_missing_table() -> None:
 
 def test_ensure_table_waits_for_an_existing_table_and_enables_ttl_when_disabled() -> None:
     model = ModelDefinition.from_dataclass(Session, table_name="sessions")
-    client = ScriptedClient(
+    client = scripted(
         describe_table=[status("UPDATING"), status("UPDATING"), status("ACTIVE")],
         describe_time_to_live=[{"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}],
         update_time_to_live=[{}],
@@ -499,7 +478,7 @@ def test_ensure_table_waits_for_an_existing_table_and_enables_ttl_when_disabled(
 def test_ensure_table_leaves_enabled_ttl_alone() -> None:
     model = ModelDefinition.from_dataclass(Session, table_name="sessions")
     enabled = {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}}
-    client = ScriptedClient(describe_table=[status("ACTIVE")], describe_time_to_live=[enabled])
+    client = scripted(describe_table=[status("ACTIVE")], describe_time_to_live=[enabled])
 
     ensure_table(model, client=client, enable_ttl=True)
 
@@ -507,7 +486,7 @@ def test_ensure_table_leaves_enabled_ttl_alone() -> None:
 
 
 def test_ensure_table_errors_name_ensure_table() -> None:
-    client = ScriptedClient(describe_table=[client_error("AccessDeniedException")])
+    client = scripted(describe_table=[client_error("AccessDeniedException")])
 
     with pytest.raises(AwsError) as info:
         ensure_table(order_model(), client=client)
@@ -516,7 +495,7 @@ def test_ensure_table_errors_name_ensure_table() -> None:
 
 
 def test_delete_table_polls_until_the_table_is_gone() -> None:
-    client = ScriptedClient(
+    client = scripted(
         delete_table=[{}],
         describe_table=[status("DELETING"), client_error("ResourceNotFoundException")],
     )
@@ -529,7 +508,7 @@ def test_delete_table_polls_until_the_table_is_gone() -> None:
 
 
 def test_delete_table_missing_is_table_not_found() -> None:
-    client = ScriptedClient(delete_table=[client_error("ResourceNotFoundException")])
+    client = scripted(delete_table=[client_error("ResourceNotFoundException")])
 
     with pytest.raises(TableNotFoundError) as info:
         delete_table(order_model(), client=client)
@@ -539,7 +518,7 @@ def test_delete_table_missing_is_table_not_found() -> None:
 
 
 def test_delete_table_ignore_missing_swallows_a_missing_table() -> None:
-    client = ScriptedClient(delete_table=[client_error("ResourceNotFoundException")])
+    client = scripted(delete_table=[client_error("ResourceNotFoundException")])
 
     delete_table(order_model(), client=client, ignore_missing=True)
 
@@ -547,7 +526,7 @@ def test_delete_table_ignore_missing_swallows_a_missing_table() -> None:
 
 
 def test_delete_table_times_out_with_err_timeout() -> None:
-    client = ScriptedClient(delete_table=[{}], describe_table=[status("DELETING")])
+    client = scripted(delete_table=[{}], describe_table=[status("DELETING")])
 
     with pytest.raises(ValidationError) as info:
         delete_table(order_model(), client=client, wait_timeout_seconds=0.0)
@@ -558,7 +537,7 @@ def test_delete_table_times_out_with_err_timeout() -> None:
 
 def test_describe_table_returns_the_raw_response() -> None:
     response = {"Table": {"TableName": "orders", "TableStatus": "ACTIVE"}, "ResponseMetadata": {}}
-    client = ScriptedClient(describe_table=[response])
+    client = scripted(describe_table=[response])
 
     assert describe_table(order_model(), client=client, table_name="orders") == response
     assert client.calls == [("describe_table", {"TableName": "orders"})]

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import dynamorm_py
+from doubles import FakeKms, ScriptedClient
 from dynamorm_py import (
     AwsError,
     EncryptionNotConfiguredError,
@@ -100,32 +101,13 @@ def client_error(code: str, operation: str) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": "request refused"}}, operation)
 
 
-class FakeKms:
-    """A KMS client double that decrypts only the blobs it knows, like KMS, and records every call."""
-
-    def __init__(self, keys: Mapping[bytes, bytes] | None = None, *, error: Exception | None = None) -> None:
-        self.keys = dict(keys if keys is not None else {EDK: DATA_KEY})
-        self.error = error
-        self.calls: list[dict[str, Any]] = []
-
-    def decrypt(self, **params: Any) -> dict[str, Any]:
-        self.calls.append(params)
-        if self.error is not None:
-            raise self.error
-        key = self.keys.get(bytes(params["CiphertextBlob"]))
-        if key is None:
-            raise client_error("InvalidCiphertextException", "Decrypt")
-        return {"Plaintext": key, "KeyId": params["KeyId"], "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
-
-    def generate_data_key(self, **params: Any) -> dict[str, Any]:
-        raise AssertionError("stream decoding never encrypts")
-
-
-class NoDynamoDB:
-    """The DynamoDB client of a Table that only parses stream records: any call is a test failure."""
-
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError(f"unexpected DynamoDB call {name}")
+def stream_kms(keys: Mapping[bytes, bytes] | None = None, *, error: Exception | None = None) -> FakeKms:
+    """A KMS that decrypts only the blobs it knows (``EDK`` by default); stream decoding never encrypts."""
+    return FakeKms(
+        known=keys if keys is not None else {EDK: DATA_KEY},
+        errors={"decrypt": error} if error is not None else None,
+        decrypt_only=True,
+    )
 
 
 def envelope(
@@ -250,7 +232,7 @@ def api_record(
 
 
 def parse(record: Any, kms: FakeKms | None = None, model: ModelDefinition[Any] = NOTES) -> StreamRecord[Any]:
-    kms = kms if kms is not None else FakeKms()
+    kms = kms if kms is not None else stream_kms()
     return parse_stream_record(model, record, kms_key_arn=ARN, kms_client=kms)
 
 
@@ -274,7 +256,7 @@ CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_lambda_record_with_base64_binaries_and_epoch_seconds_decodes_and_decrypts() -> None:
-    kms = FakeKms()
+    kms = stream_kms()
 
     record = parse(lambda_record(new=stored_note()), kms)
 
@@ -291,7 +273,7 @@ def test_lambda_record_with_base64_binaries_and_epoch_seconds_decodes_and_decryp
     assert record.stream_view_type == "NEW_AND_OLD_IMAGES"
     assert record.user_identity is None
     assert not record.is_ttl_expiry
-    assert [call["KeyId"] for call in kms.calls] == [ARN, ARN, ARN]
+    assert [call["KeyId"] for call in kms.requests()] == [ARN, ARN, ARN]
 
 
 def test_getrecords_record_with_raw_bytes_and_a_datetime_decodes_the_same() -> None:
@@ -363,7 +345,7 @@ def test_remove_record_has_only_the_old_image() -> None:
 
 
 def test_keys_only_record_gives_keys_and_no_images() -> None:
-    kms = FakeKms()
+    kms = stream_kms()
     record = lambda_record("MODIFY", new=stored_note(), view="KEYS_ONLY")
     del record["dynamodb"]["NewImage"]
 
@@ -474,7 +456,7 @@ def test_user_identity_is_a_copy_of_the_given_map() -> None:
 
 
 def test_encrypted_attribute_without_a_key_raises_encryption_not_configured() -> None:
-    kms = FakeKms()
+    kms = stream_kms()
 
     with pytest.raises(EncryptionNotConfiguredError) as info:
         parse_stream_record(NOTES, lambda_record(new=stored_note()), kms_client=kms)
@@ -488,7 +470,9 @@ def test_encrypted_attribute_without_a_key_raises_encryption_not_configured() ->
 @pytest.mark.parametrize("blank", ["", "   "])
 def test_a_blank_key_arn_counts_as_no_key(blank: str) -> None:
     with pytest.raises(EncryptionNotConfiguredError):
-        parse_stream_record(NOTES, lambda_record(new=stored_note()), kms_key_arn=blank, kms_client=FakeKms())
+        parse_stream_record(
+            NOTES, lambda_record(new=stored_note()), kms_key_arn=blank, kms_client=stream_kms()
+        )
 
 
 def test_without_a_key_an_image_without_encrypted_attributes_still_decodes() -> None:
@@ -583,7 +567,7 @@ def test_tampered_ciphertext_in_a_lambda_record_fails_authentication() -> None:
 
 
 def test_kms_throttling_surfaces_as_aws_error_with_the_kms_code() -> None:
-    kms = FakeKms(error=client_error("ThrottlingException", "Decrypt"))
+    kms = stream_kms(error=client_error("ThrottlingException", "Decrypt"))
 
     with pytest.raises(AwsError) as info:
         parse(lambda_record(new=stored_note()), kms)
@@ -596,7 +580,7 @@ def test_kms_throttling_surfaces_as_aws_error_with_the_kms_code() -> None:
 
 def test_unknown_edk_surfaces_as_aws_error_from_kms() -> None:
     with pytest.raises(AwsError) as info:
-        parse(lambda_record(new=stored_note()), FakeKms(keys={}))
+        parse(lambda_record(new=stored_note()), stream_kms(keys={}))
 
     assert info.value.code == "InvalidCiphertextException"
 
@@ -610,9 +594,9 @@ def test_error_texts_never_contain_plaintext_ciphertext_or_key_material(
         lambda: parse_stream_record(NOTES, lambda_record(new=good)),
         lambda: parse(lambda_record(new=stored_note(secret={"S": PLAINTEXT}))),
         lambda: parse(lambda_record(new=stored_note(secret=good["pinCode"]))),
-        lambda: parse(lambda_record(new=good), FakeKms(keys={})),
-        lambda: parse(lambda_record(new=good), FakeKms(keys={EDK: DATA_KEY[:31]})),
-        lambda: parse(lambda_record(new=good), FakeKms(keys={EDK: bytes(32)})),
+        lambda: parse(lambda_record(new=good), stream_kms(keys={})),
+        lambda: parse(lambda_record(new=good), stream_kms(keys={EDK: DATA_KEY[:31]})),
+        lambda: parse(lambda_record(new=good), stream_kms(keys={EDK: bytes(32)})),
         lambda: parse(lambda_record(new={**good, "title": {"S": 5}})),
         lambda: parse(lambda_record(new={**good, "num": {"N": "1.5"}})),
     ]
@@ -640,7 +624,7 @@ def test_error_texts_never_contain_plaintext_ciphertext_or_key_material(
 def assert_invalid(
     record: Any, code: str = ERR_INVALID_VALUE, *, operation: str = "parse_stream_record"
 ) -> ValidationError:
-    kms = FakeKms()
+    kms = stream_kms()
     with pytest.raises(ValidationError) as info:
         parse(record, kms)
     assert info.value.code == code
@@ -718,7 +702,7 @@ def test_bad_image_is_rejected(image: str, bad: Any) -> None:
 
 
 def test_bad_image_is_rejected_before_any_kms_call() -> None:
-    kms = FakeKms()
+    kms = stream_kms()
     record = lambda_record("MODIFY", new=stored_note(), old=stored_note())
     record["dynamodb"]["OldImage"]["title"] = {"S": 5}
 
@@ -809,7 +793,7 @@ def test_parse_stream_event_returns_every_record_in_order() -> None:
         ]
     }
 
-    records = parse_stream_event(NOTES, event, kms_key_arn=ARN, kms_client=FakeKms())
+    records = parse_stream_event(NOTES, event, kms_key_arn=ARN, kms_client=stream_kms())
 
     assert [r.event_name for r in records] == ["INSERT", "MODIFY", "REMOVE"]
     assert [r.is_ttl_expiry for r in records] == [False, False, True]
@@ -833,7 +817,7 @@ def test_bad_record_inside_an_event_is_reported_as_a_record_error() -> None:
     event = {"Records": [lambda_record(new=stored_note()), with_record(eventName="NOPE")]}
 
     with pytest.raises(ValidationError) as info:
-        parse_stream_event(NOTES, event, kms_key_arn=ARN, kms_client=FakeKms())
+        parse_stream_event(NOTES, event, kms_key_arn=ARN, kms_client=stream_kms())
 
     assert info.value.operation == "parse_stream_record"
 
@@ -845,8 +829,8 @@ def test_bad_record_inside_an_event_is_reported_as_a_record_error() -> None:
 def test_unmarshal_stream_image_decodes_base64_and_raw_images_alike() -> None:
     item = stored_note()
 
-    from_lambda = unmarshal_stream_image(NOTES, lambda_image(item), kms_key_arn=ARN, kms_client=FakeKms())
-    from_api = unmarshal_stream_image(NOTES, item, kms_key_arn=ARN, kms_client=FakeKms())
+    from_lambda = unmarshal_stream_image(NOTES, lambda_image(item), kms_key_arn=ARN, kms_client=stream_kms())
+    from_api = unmarshal_stream_image(NOTES, item, kms_key_arn=ARN, kms_client=stream_kms())
 
     assert from_lambda == from_api == EXPECTED
 
@@ -862,7 +846,7 @@ def test_unmarshal_stream_image_rejects_bad_images(bad: Any) -> None:
 def test_unmarshal_stream_record_reads_the_asked_image() -> None:
     old = stored_note(title={"S": "before"})
     record = lambda_record("MODIFY", new=stored_note(), old=old)
-    kms = FakeKms()
+    kms = stream_kms()
 
     new_item = unmarshal_stream_record(NOTES, record, kms_key_arn=ARN, kms_client=kms)
     old_item = unmarshal_stream_record(NOTES, record, image="OldImage", kms_key_arn=ARN, kms_client=kms)
@@ -899,23 +883,23 @@ def test_unmarshal_stream_record_rejects_a_record_without_dynamodb_map() -> None
 
 
 def notes_table(kms: FakeKms, *, cache: DataKeyCache | None = None) -> Table[Note]:
-    return Table(NOTES, client=NoDynamoDB(), kms_key_arn=ARN, kms_client=kms, data_key_cache=cache)
+    return Table(NOTES, client=ScriptedClient(), kms_key_arn=ARN, kms_client=kms, data_key_cache=cache)
 
 
 def test_table_parse_stream_record_uses_the_table_model_key_and_kms_client() -> None:
-    kms = FakeKms()
+    kms = stream_kms()
 
     record = notes_table(kms).parse_stream_record(lambda_record(new=stored_note()))
 
     assert record.new == EXPECTED
-    assert {call["KeyId"] for call in kms.calls} == {ARN}
+    assert {call["KeyId"] for call in kms.requests()} == {ARN}
 
 
 def test_table_parse_stream_event_returns_typed_records() -> None:
     item = stored_note()
     event = {"Records": [lambda_record("INSERT", new=item), lambda_record("REMOVE", old=item)]}
 
-    records = notes_table(FakeKms()).parse_stream_event(event)
+    records = notes_table(stream_kms()).parse_stream_event(event)
 
     assert [(r.event_name, r.new, r.old) for r in records] == [
         ("INSERT", EXPECTED, None),
@@ -926,7 +910,7 @@ def test_table_parse_stream_event_returns_typed_records() -> None:
 def test_table_data_key_cache_saves_kms_calls_across_images_of_one_edk() -> None:
     item = stored_note()
     record = lambda_record("MODIFY", new=item, old=item)
-    uncached, cached = FakeKms(), FakeKms()
+    uncached, cached = stream_kms(), stream_kms()
 
     notes_table(uncached).parse_stream_record(record)
     notes_table(cached, cache=DataKeyCache()).parse_stream_record(record)
@@ -936,7 +920,7 @@ def test_table_data_key_cache_saves_kms_calls_across_images_of_one_edk() -> None
 
 
 def test_table_errors_carry_table_and_operation() -> None:
-    table = notes_table(FakeKms(error=client_error("ThrottlingException", "Decrypt")))
+    table = notes_table(stream_kms(error=client_error("ThrottlingException", "Decrypt")))
 
     with pytest.raises(AwsError) as record_error:
         table.parse_stream_record(lambda_record(new=stored_note()))

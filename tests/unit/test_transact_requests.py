@@ -6,10 +6,7 @@ of dynamorm_py is mocked.
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,6 +15,7 @@ from typing import Any, TypeVar
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
+from doubles import FakeKms, ScriptedClient
 from dynamorm_py import (
     ModelDefinition,
     Table,
@@ -84,54 +82,6 @@ SECRETS = ModelDefinition.from_dataclass(Secret, table_name="secrets")
 
 
 # --- test doubles -------------------------------------------------------------------------------------------
-
-Answer = dict[str, Any] | Exception | Callable[[dict[str, Any]], Any]
-
-
-class ScriptedClient:
-    """A DynamoDB client double: each call is recorded (deep copy) and answered by the next scripted entry
-    (a response dict, or an exception to raise)."""
-
-    def __init__(self, *script: Answer) -> None:
-        self.script = list(script)
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def _answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        self.calls.append((operation, copy.deepcopy(params)))
-        if not self.script:
-            raise AssertionError(f"unexpected call: {operation}")
-        entry = self.script.pop(0)
-        if isinstance(entry, Exception):
-            raise entry
-        if callable(entry):
-            result: dict[str, Any] = entry(params)
-            return result
-        return copy.deepcopy(entry)
-
-    def transact_write_items(self, **params: Any) -> dict[str, Any]:
-        return self._answer("transact_write_items", params)
-
-    def transact_get_items(self, **params: Any) -> dict[str, Any]:
-        return self._answer("transact_get_items", params)
-
-    def requests(self) -> list[dict[str, Any]]:
-        return [params for _, params in self.calls]
-
-
-class FakeKms:
-    def __init__(self) -> None:
-        self.keys: dict[bytes, bytes] = {}
-        self.calls: list[str] = []
-
-    def generate_data_key(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("generate_data_key")
-        blob = b"blob-%d" % len(self.keys)
-        self.keys[blob] = hashlib.sha256(blob).digest()
-        return {"CiphertextBlob": blob, "Plaintext": self.keys[blob], "KeyId": params["KeyId"]}
-
-    def decrypt(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("decrypt")
-        return {"Plaintext": self.keys[bytes(params["CiphertextBlob"])], "KeyId": params["KeyId"]}
 
 
 class Clock:
@@ -340,7 +290,7 @@ def test_a_put_of_an_encrypted_model_is_sealed_through_kms() -> None:
 
     item = client.requests()[0]["TransactItems"][0]["Put"]["Item"]
     assert set(item["pin"]["M"]) == {"v", "edk", "nonce", "ct"}
-    assert kms.calls == ["generate_data_key"]
+    assert kms.names() == ["generate_data_key"]
 
 
 def test_an_update_of_an_encrypted_field_is_sealed_too() -> None:
@@ -677,7 +627,7 @@ def test_transact_get_decrypts() -> None:
     assert drive(transact_get_op(context(SECRETS, kms_key_arn=ARN), ["s"]), client, kms=kms) == [
         Secret("s", "1234")
     ]
-    assert kms.calls == ["generate_data_key", "decrypt"]
+    assert kms.names() == ["generate_data_key", "decrypt"]
 
 
 @pytest.mark.parametrize("keys", [[], [str(i) for i in range(101)]], ids=["none", "101"])

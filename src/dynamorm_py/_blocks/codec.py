@@ -15,13 +15,17 @@ written inline; every other value calls the field's compiled closure. Every put,
 page runs this per item, and the unrolled code saves the loop, the tuple unpacking and one or two calls per
 field (bench/codec.py, bench/query.py, bench/batch.py). Names never become code: attribute and field names
 enter the source only as ``repr`` literals of plain ``str`` values, identifiers are generated (``v0``,
-``e0``, ...), and the closures are passed in through the function's namespace.
+``e0``, ...), and the closures are passed in through the function's namespace. Each generated function
+keeps its source in ``linecache`` under a name like ``<dynamorm_py codec Order.encode_item>``, so tracebacks
+and ``inspect.getsource`` show it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json as _json
+import linecache
 import math
 import re
 import typing
@@ -1638,10 +1642,24 @@ def _literal(text: str) -> str:
     return str.__repr__(text)
 
 
-def _compile_function(source: str, namespace: dict[str, Any], name: str) -> Callable[..., Any]:
-    exec(compile(source, "<dynamorm_py generated codec>", "exec"), namespace)
+def _compile_function(source: str, namespace: dict[str, Any], name: str, label: str) -> Callable[..., Any]:
+    """Compile a generated function under its own pseudo-filename, with its source kept in ``linecache``.
+
+    That is what makes a traceback through ``encode``/``decode`` (a converter raising, say) show the generated
+    line instead of nothing, and lets ``inspect.getsource`` read it. The entry's ``None`` mtime keeps
+    ``linecache.checkcache`` from dropping it: there is no file on disk to compare with.
+    """
+    filename = f"<dynamorm_py codec {label}>"
+    if filename in linecache.cache:  # a model of the same name defined again (tests, reloads): keep both
+        filename = f"<dynamorm_py codec {label} #{next(_generated_serial)}>"
+    lines = source.splitlines(True)
+    exec(compile(source, filename, "exec"), namespace)
+    linecache.cache[filename] = (len(source), None, lines, filename)
     function: Callable[..., Any] = namespace[name]
     return function
+
+
+_generated_serial = itertools.count(2)
 
 
 def _missing_attribute(attribute: str) -> ValidationError:
@@ -1660,6 +1678,7 @@ def _generate_encoder(
     fields: Sequence[FieldCodec],
     key_attributes: Sequence[str],
     lifecycle: Callable[[Any, dict[str, AV], datetime], dict[str, Any]] | None,
+    label: str,
 ) -> Callable[[Any, datetime | None], EncodedItem]:
     """``encode(item, now)``: the loop of :meth:`ModelCodec._encode_item_reference`, unrolled per field."""
     namespace: dict[str, Any] = {
@@ -1737,7 +1756,7 @@ def _generate_encoder(
         ]
     tail = "tuple(encrypted) if encrypted else ()" if any_encrypted else "()"
     lines.append(f"    return EncodedItem(out, written, {tail})")
-    return _compile_function("\n".join(lines) + "\n", namespace, "encode")
+    return _compile_function("\n".join(lines) + "\n", namespace, "encode", label)
 
 
 # Inlined decode fast paths: AV type read, expression of its value ``x``, extra condition for the fast path.
@@ -1750,7 +1769,9 @@ _INLINE_DECODE = {
 }
 
 
-def _generate_decoder(model_type: type, fields: Sequence[FieldCodec]) -> Callable[[Mapping[str, AV]], Any]:
+def _generate_decoder(
+    model_type: type, fields: Sequence[FieldCodec], label: str
+) -> Callable[[Mapping[str, AV]], Any]:
     """``decode(item)``: the loop of :meth:`ModelCodec._decode_item_reference`, unrolled per field."""
     namespace: dict[str, Any] = {
         "ValidationError": ValidationError,
@@ -1818,7 +1839,7 @@ def _generate_decoder(model_type: type, fields: Sequence[FieldCodec]) -> Callabl
     if any_late:
         lines += ["    for name, value in late.items():", "        setattr(instance, name, value)"]
     lines.append("    return instance")
-    return _compile_function("\n".join(lines) + "\n", namespace, "decode")
+    return _compile_function("\n".join(lines) + "\n", namespace, "decode", label)
 
 
 def _cannot_build(model_type: type) -> ValidationError:
@@ -1865,11 +1886,17 @@ class ModelCodec:
         if all(type(f.attribute_name) is str and type(f.python_name) is str for f in self.fields):
             plain = [f for f in self.fields if f.role not in _MANAGED_ROLES]
             managed = any(f.role in _MANAGED_ROLES for f in self.fields)
+            name = model_type.__qualname__
             self._encode_now = _generate_encoder(
-                plain, self._key_attributes, self._apply_lifecycle if managed else None
+                plain,
+                self._key_attributes,
+                self._apply_lifecycle if managed else None,
+                f"{name}.encode_item(now)",
             )
-            self._encode_all = _generate_encoder(self.fields, self._key_attributes, None)
-            self._decode = _generate_decoder(model_type, self.fields)
+            self._encode_all = _generate_encoder(
+                self.fields, self._key_attributes, None, f"{name}.encode_item"
+            )
+            self._decode = _generate_decoder(model_type, self.fields, f"{name}.decode_item")
         else:  # names of a str subclass stay what they are: no generated code, the per-field loop
             self._encode_now = self._encode_all = lambda item, now: self._encode_item_reference(item, now=now)
             self._decode = self._decode_item_reference
