@@ -59,7 +59,8 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from .._blocks.codec import AV, FieldCodec, ModelCodec
-from .._blocks.expressions import build_projection, check_names_argument
+from .._blocks.projections import build_projection
+from .._blocks.terms import check_names_argument
 from ..errors import (
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,

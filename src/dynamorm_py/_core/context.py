@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from .._blocks.codec import AV, ModelCodec
 from .._blocks.cursor import normalize_signing_keys
+from .._blocks.model import ModelDefinition
 from .._blocks.partial_reads import mark_partial
 from ..errors import (
     ERR_INVALID_VALUE,
@@ -19,7 +20,6 @@ from ..errors import (
     EncryptionNotConfiguredError,
     ValidationError,
 )
-from ..model import ModelDefinition
 from ..validation import validate_table_name
 from .effects import Op
 from .retries import DEFAULT_POLICY, RetryPolicy

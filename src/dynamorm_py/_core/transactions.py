@@ -29,7 +29,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from .._blocks.expressions import build_condition, build_projection
+from .._blocks.conditions import build_condition
+from .._blocks.projections import build_projection
 from ..errors import (
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
