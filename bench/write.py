@@ -187,8 +187,9 @@ def parameter_us(client: Any, table: Table[Account]) -> float:
 
 def retry_bookkeeping_us() -> float:
     """CPU the retry layer adds to one successful request: ``retried_call`` against the bare ``aws_call``."""
+    from dynamorm_py._blocks.retry_policy import DEFAULT_POLICY
     from dynamorm_py._core.effects import aws_call
-    from dynamorm_py._core.retries import DEFAULT_POLICY, Write, retried_call
+    from dynamorm_py._core.retries import Write, retried_call
     from dynamorm_py._drivers.sync import run_sync
 
     clients = {"dynamodb": PlainClient()}

@@ -5,6 +5,6 @@ Pass one as ``Table(..., retry_policy=RetryPolicy(...))``.
 
 from __future__ import annotations
 
-from ._core.retries import RetryPolicy
+from ._blocks.retry_policy import RetryPolicy
 
 __all__ = ["RetryPolicy"]

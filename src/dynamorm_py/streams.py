@@ -7,26 +7,31 @@ attributes are opened with KMS, then the model's codec decodes the item. An encr
 image without a KMS key configured raises ``EncryptionNotConfiguredError``: an envelope is never returned as a
 field value (§3.5, decision 11).
 
-Decoding is a sans-I/O operation (``stream_record_op`` / ``stream_event_op`` yield the KMS Decrypt calls), so
-the sync functions here, ``Table`` and a future ``AsyncTable`` share it.
+Decoding is a sans-I/O operation in ``dynamorm_py._core.streams`` (``stream_record_op`` / ``stream_event_op``
+yield the KMS Decrypt calls), so the sync functions here, ``Table`` and ``AsyncTable`` share it.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any, Final, Generic, Literal, TypeVar
+from typing import Any, TypeVar
 
-from ._blocks.codec import AV, FieldCodec
-from ._blocks.typed_json import typed_json_map_to_av
-from ._core.context import TableContext
+from ._blocks.model import ModelDefinition
+from ._core.context import TableContext, utc_now
 from ._core.effects import Op
+from ._core.streams import (
+    EVENT_OPERATION,
+    OPERATION,
+    StreamRecord,
+    record_image_op,
+    stamped,
+    stream_event_op,
+    stream_image_op,
+    stream_record_op,
+)
 from ._drivers.sync import run_sync
-from .errors import ERR_INVALID_VALUE, DynamormPyError, ValidationError
-from .model import ModelDefinition
+from .errors import DynamormPyError, ValidationError
 
 __all__ = [
     "StreamRecord",
@@ -41,235 +46,6 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-EventName = Literal["INSERT", "MODIFY", "REMOVE"]
-
-OPERATION: Final = "parse_stream_record"
-EVENT_OPERATION: Final = "parse_stream_event"
-_EVENT_NAMES: Final[tuple[EventName, ...]] = ("INSERT", "MODIFY", "REMOVE")
-_IMAGES: Final = ("NewImage", "OldImage", "Keys")
-# Who deletes an item whose TTL expired (wire-format.md §8.6).
-_TTL_PRINCIPAL: Final = "dynamodb.amazonaws.com"
-_TTL_IDENTITY_TYPE: Final = "Service"
-
-
-@dataclass(frozen=True)
-class StreamRecord(Generic[T]):
-    """One decoded stream record: its keys, its new and old images as model instances, and its metadata."""
-
-    event_name: EventName
-    keys: dict[str, Any]  # py-field name -> decoded key value
-    new: T | None  # NewImage decoded, None if absent
-    old: T | None  # OldImage decoded, None if absent
-    event_id: str | None
-    event_source_arn: str | None
-    approximate_creation_time: datetime | None  # aware UTC
-    sequence_number: str | None
-    size_bytes: int | None
-    stream_view_type: str | None  # KEYS_ONLY | NEW_IMAGE | OLD_IMAGE | NEW_AND_OLD_IMAGES
-    user_identity: dict[str, Any] | None
-    raw: Mapping[str, Any] = field(repr=False)  # the record as given; it holds envelopes, so not in repr
-
-    @property
-    def is_ttl_expiry(self) -> bool:
-        """A REMOVE made by DynamoDB's TTL process (principal ``dynamodb.amazonaws.com``, type ``Service``).
-
-        Lambda spells the identity keys ``type``/``principalId``, the GetRecords API ``Type``/``PrincipalId``.
-        """
-        identity = self.user_identity
-        if self.event_name != "REMOVE" or identity is None:
-            return False
-        kind = identity.get("type", identity.get("Type"))
-        principal = identity.get("principalId", identity.get("PrincipalId"))
-        return kind == _TTL_IDENTITY_TYPE and principal == _TTL_PRINCIPAL
-
-
-# --------------------------------------------------------------------------------------------------
-# Shape checks
-
-
-def _invalid(message: str, *, operation: str = OPERATION) -> ValidationError:
-    return ValidationError(message, code=ERR_INVALID_VALUE, operation=operation)
-
-
-def _image_av(image: Any, *, operation: str) -> dict[str, AV]:
-    """A typed-JSON image (base64 or raw bytes for B/BS) as attribute name -> AV."""
-    if not isinstance(image, Mapping):
-        raise _invalid(
-            "a stream image must be an object of attribute name to typed value", operation=operation
-        )
-    return typed_json_map_to_av(image, raw_binary=True, code=ERR_INVALID_VALUE, operation=operation)
-
-
-def _stream_body(record: Any, *, operation: str) -> Mapping[str, Any]:
-    if not isinstance(record, Mapping):
-        raise _invalid("a stream record must be an object", operation=operation)
-    body = record.get("dynamodb")
-    if not isinstance(body, Mapping):
-        raise _invalid("the stream record has no 'dynamodb' map", operation=operation)
-    return body
-
-
-def _optional_text(source: Mapping[str, Any], key: str) -> str | None:
-    value = source.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise _invalid(f"the stream record's {key!r} must be a string")
-
-
-def _size_bytes(body: Mapping[str, Any]) -> int | None:
-    value = body.get("SizeBytes")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid("the stream record's 'SizeBytes' must be an integer")
-    return value
-
-
-def _creation_time(body: Mapping[str, Any]) -> datetime | None:
-    """Epoch seconds (Lambda) or a ``datetime`` (GetRecords; a naive one is taken as UTC), as aware UTC."""
-    value = body.get("ApproximateCreationDateTime")
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise _invalid(
-            "the stream record's 'ApproximateCreationDateTime' must be epoch seconds or a datetime"
-        )
-    try:
-        return datetime.fromtimestamp(float(value), UTC)
-    except (OverflowError, OSError, ValueError):
-        raise _invalid("the stream record's 'ApproximateCreationDateTime' is out of range") from None
-
-
-def _user_identity(record: Mapping[str, Any]) -> dict[str, Any] | None:
-    value = record.get("userIdentity")
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise _invalid("the stream record's 'userIdentity' must be an object")
-    return dict(value)
-
-
-def _event_name(record: Mapping[str, Any]) -> EventName:
-    name = record.get("eventName")
-    for known in _EVENT_NAMES:
-        if name == known:
-            return known
-    raise _invalid("the stream record's 'eventName' must be INSERT, MODIFY or REMOVE")
-
-
-# --------------------------------------------------------------------------------------------------
-# Sans-I/O operations
-
-
-def _decode_key(key_field: FieldCodec, av: AV) -> Any:
-    try:
-        return key_field.decode(av)
-    except ValidationError as exc:
-        exc.field = key_field.attribute_name
-        raise
-    except (TypeError, ValueError, KeyError, AttributeError):
-        raise ValidationError(
-            f"key attribute {key_field.attribute_name!r} cannot be read as its annotation",
-            code=ERR_INVALID_VALUE,
-            field=key_field.attribute_name,
-        ) from None
-
-
-def _decode_keys(ctx: TableContext[T], keys: Mapping[str, AV]) -> dict[str, Any]:
-    """Every key attribute of the model present in ``Keys``, by py-field name."""
-    codec = ctx.codec
-    decoded: dict[str, Any] = {}
-    for key_field in (codec.pk, codec.sk):
-        if key_field is not None and key_field.attribute_name in keys:
-            decoded[key_field.python_name] = _decode_key(key_field, keys[key_field.attribute_name])
-    return decoded
-
-
-def _stamped(op: Op[R], operation: str) -> Op[R]:
-    """Stamp ``operation`` on library errors that escape ``op`` without one."""
-    try:
-        return (yield from op)
-    except DynamormPyError as exc:
-        exc.with_context(operation=operation)
-        raise
-
-
-def stream_image_op(ctx: TableContext[T], image: Any, *, operation: str = OPERATION) -> Op[T]:
-    """Decode one typed-JSON image into a model instance: decrypt, then the codec (wire-format.md §5.7)."""
-    item = _image_av(image, operation=operation)
-    result: T = yield from _stamped(ctx.read_item(item, operation=operation), operation)
-    return result
-
-
-def _record_image_op(ctx: TableContext[T], record: Any, image: str, *, operation: str) -> Op[T | None]:
-    """One image of a record decoded, or ``None`` when the record does not carry it."""
-    if image not in _IMAGES:
-        raise _invalid("image must be 'NewImage', 'OldImage' or 'Keys'", operation=operation)
-    body = _stream_body(record, operation=operation)
-    if body.get(image) is None:
-        return None
-    result: T = yield from stream_image_op(ctx, body[image], operation=operation)
-    return result
-
-
-def _record_op(ctx: TableContext[T], record: Any) -> Op[StreamRecord[T]]:
-    body = _stream_body(record, operation=OPERATION)
-    event_name = _event_name(record)
-    # Every shape is checked, and the keys decoded, before the first KMS call.
-    images = {
-        name: _image_av(body[name], operation=OPERATION) for name in _IMAGES if body.get(name) is not None
-    }
-    shell: StreamRecord[T] = StreamRecord(
-        event_name=event_name,
-        keys=_decode_keys(ctx, images["Keys"]) if "Keys" in images else {},
-        new=None,
-        old=None,
-        event_id=_optional_text(record, "eventID"),
-        event_source_arn=_optional_text(record, "eventSourceARN"),
-        approximate_creation_time=_creation_time(body),
-        sequence_number=_optional_text(body, "SequenceNumber"),
-        size_bytes=_size_bytes(body),
-        stream_view_type=_optional_text(body, "StreamViewType"),
-        user_identity=_user_identity(record),
-        raw=record,
-    )
-    new: T | None = None
-    old: T | None = None
-    if "NewImage" in images:
-        new = yield from ctx.read_item(images["NewImage"], operation=OPERATION)
-    if "OldImage" in images:
-        old = yield from ctx.read_item(images["OldImage"], operation=OPERATION)
-    return replace(shell, new=new, old=old)
-
-
-def stream_record_op(ctx: TableContext[T], record: Any) -> Op[StreamRecord[T]]:
-    """Decode one stream record (Lambda or GetRecords shape) into a ``StreamRecord``."""
-    result: StreamRecord[T] = yield from _stamped(_record_op(ctx, record), OPERATION)
-    return result
-
-
-def _event_records(event: Any) -> list[Any]:
-    if not isinstance(event, Mapping):
-        raise _invalid("a stream event must be an object with a 'Records' list", operation=EVENT_OPERATION)
-    records = event.get("Records")
-    if not isinstance(records, list | tuple):
-        raise _invalid("a stream event must have a 'Records' list", operation=EVENT_OPERATION)
-    return list(records)
-
-
-def stream_event_op(ctx: TableContext[T], event: Any) -> Op[list[StreamRecord[T]]]:
-    """Decode every record of a Lambda event ``{"Records": [...]}``, in order."""
-    parsed: list[StreamRecord[T]] = []
-    for record in _event_records(event):
-        parsed.append((yield from stream_record_op(ctx, record)))
-    return parsed
-
-
-# --------------------------------------------------------------------------------------------------
-# Sync functions
 
 
 class _KmsClients(Mapping[str, Any]):
@@ -308,19 +84,15 @@ def _stream_context(model: ModelDefinition[T], kms_key_arn: str | None, *, opera
     return TableContext(
         model=model,
         table_name=model.table_name or "",
-        now=_utc_now,
+        now=utc_now,
         rand_bytes=os.urandom,
         kms_key_arn=(kms_key_arn or "").strip() or None,
     )
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _run(op: Op[R], ctx: TableContext[Any], kms_client: Any, operation: str) -> R:
     try:
-        return run_sync(_stamped(op, operation), clients=_KmsClients(kms_client), sleep=None)
+        return run_sync(stamped(op, operation), clients=_KmsClients(kms_client), sleep=None)
     except DynamormPyError as exc:
         if exc.table == "":
             exc.table = None  # the model names no table: report none rather than the empty placeholder
@@ -355,7 +127,7 @@ def unmarshal_stream_record(
     """
     operation = "unmarshal_stream_record"
     ctx = _stream_context(model, kms_key_arn, operation=operation)
-    op = _record_image_op(ctx, record, image, operation=operation)
+    op = record_image_op(ctx, record, image, operation=operation)
     return _run(op, ctx, kms_client, operation)
 
 

@@ -34,6 +34,7 @@ from dynamorm_py._core.context import TableContext
 from dynamorm_py._core.effects import AwsCall, Op
 from dynamorm_py._core.items import get_op, put_op, update_item_op, update_op
 from dynamorm_py._core.reads import QueryArgs, ScanArgs, page_op
+from dynamorm_py._core.streams import stream_record_op
 from dynamorm_py._core.transactions import transact_get_op, transact_write_op
 from dynamorm_py._drivers.sync import run_sync
 from dynamorm_py.encryption import (
@@ -65,7 +66,6 @@ from dynamorm_py.errors import (
     ValidationError,
 )
 from dynamorm_py.retry import RetryPolicy
-from dynamorm_py.streams import stream_record_op
 
 E = TypeVar("E", bound=BaseException)
 

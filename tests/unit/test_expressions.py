@@ -14,14 +14,10 @@ from typing import Any
 import pytest
 
 from dynamorm_py._blocks.codec import AV
-from dynamorm_py._blocks.expressions import (
-    ExpressionParts,
-    build_condition,
-    build_filter,
-    build_update,
-    field_suffix,
-    merge_caller_expression,
-)
+from dynamorm_py._blocks.conditions import build_condition, merge_caller_expression
+from dynamorm_py._blocks.filters import build_filter
+from dynamorm_py._blocks.terms import ExpressionParts, field_suffix
+from dynamorm_py._blocks.updates import build_update
 from dynamorm_py.errors import (
     ERR_INVALID_MODEL,
     ERR_INVALID_VALUE,
@@ -172,7 +168,7 @@ def test_expected_version_on_a_model_without_version_role_is_rejected() -> None:
 @pytest.mark.parametrize("bad", [True, "1", 1.0, None])
 def test_expected_version_must_be_an_int(bad: Any) -> None:
     parts = ExpressionParts()
-    from dynamorm_py._blocks.expressions import version_condition
+    from dynamorm_py._blocks.conditions import version_condition
 
     with pytest.raises(ValidationError) as info:
         version_condition(USERS.codec, parts, bad)

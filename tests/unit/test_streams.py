@@ -32,6 +32,7 @@ from dynamorm_py import (
 )
 from dynamorm_py._blocks.typed_json import typed_json_to_av
 from dynamorm_py._core.effects import AwsCall
+from dynamorm_py._core.streams import stream_record_op
 from dynamorm_py.encryption import DataKeyCache, aad_for, seal
 from dynamorm_py.errors import (
     ERR_ENCRYPTION_NOT_CONFIGURED,
@@ -39,7 +40,6 @@ from dynamorm_py.errors import (
     ERR_INVALID_MODEL,
     ERR_INVALID_VALUE,
 )
-from dynamorm_py.streams import stream_record_op
 
 ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:111122223333:table/notes/stream/2026-01-01T00:00:00.000"

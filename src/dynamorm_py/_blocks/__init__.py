@@ -1,1 +1,3 @@
-"""Pure building blocks: model data, the codec, expressions, cursors, typed JSON. No I/O."""
+"""Pure building blocks: attributes and models, the codec, expression pieces, cursors, envelopes. No I/O."""
+
+__all__: list[str] = []

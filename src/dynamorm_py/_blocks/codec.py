@@ -51,9 +51,12 @@ from .annotations import (
     union_members,
     unwrap_optional,
 )
+from .attributes import LIFECYCLE_ROLES, MANAGED_ROLES
+from .binary import binary_bytes as _binary_bytes
+from .binary import is_binary_type as _is_binary_type
 
 if TYPE_CHECKING:
-    from ..model import AttributeDefinition
+    from .attributes import AttributeDefinition
 
 __all__ = [
     "AV",
@@ -271,24 +274,8 @@ def _check_text(value: str) -> str:
     return value
 
 
-def _binary_bytes(value: Any) -> bytes | None:
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, (bytearray, memoryview)):
-        return bytes(value)
-    inner = getattr(value, "value", None)  # boto3.dynamodb.types.Binary
-    if isinstance(inner, (bytes, bytearray)) and type(value).__name__ == "Binary":
-        return bytes(inner)
-    return None
-
-
-_BYTES_TYPES = (bytes, bytearray, memoryview)
 _STR_KINDS = {str}
 _NUMBER_TYPES = (int, float, Decimal)
-
-
-def _is_binary_type(kind: type) -> bool:
-    return issubclass(kind, _BYTES_TYPES) or kind.__name__ == "Binary"
 
 
 def encode_set(values: Iterable[Any], check: Callable[[Any, set[type]], None] | None = None) -> AV:
@@ -1440,7 +1427,7 @@ class FieldCodec:
         self.converter = definition.converter
         self.has_default = has_default
         self.init = init
-        lifecycle = {"created_at", "updated_at", "version", "ttl"}.intersection(definition.roles)
+        lifecycle = set(LIFECYCLE_ROLES).intersection(definition.roles)
         self.role: str | None = next(iter(lifecycle)) if lifecycle else None
         self.wants_datetime = unwrap_optional(annotation)[0] is datetime
         # A top-level None is not written (REMOVEd by updates) so every reader of the family sees "absent";
@@ -1629,7 +1616,7 @@ def _encode_plan(fields: Sequence[FieldCodec]) -> _EncodePlan:
     return attrgetter(*names), steps
 
 
-_MANAGED_ROLES = ("created_at", "updated_at", "version")
+_MANAGED_ROLES = MANAGED_ROLES
 
 
 # --- generated per-model functions ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import ERR_INVALID_VALUE, ValidationError
+from .binary import binary_bytes
 
 __all__ = [
     "MAX_DEPTH",
@@ -83,11 +84,9 @@ def _encode(av: Any, depth: int) -> dict[str, Any]:
 
 
 def _binary_to_base64(value: Any) -> str:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(value).decode("ascii")
-    inner = getattr(value, "value", None)  # boto3.dynamodb.types.Binary, without importing boto3
-    if isinstance(inner, bytes | bytearray):
-        return base64.b64encode(inner).decode("ascii")
+    raw = binary_bytes(value)
+    if raw is not None:
+        return base64.b64encode(raw).decode("ascii")
     raise _invalid_av("a B value must be bytes")
 
 

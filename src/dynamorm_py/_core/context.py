@@ -12,17 +12,18 @@ from typing import Any, Generic, TypeVar
 
 from .._blocks.codec import AV, ModelCodec
 from .._blocks.cursor import normalize_signing_keys
+from .._blocks.key_cache import DataKeyCache
+from .._blocks.model import ModelDefinition
 from .._blocks.partial_reads import mark_partial
+from .._blocks.retry_policy import DEFAULT_POLICY, RetryPolicy
 from ..errors import (
     ERR_INVALID_VALUE,
     DynamormPyError,
     EncryptionNotConfiguredError,
     ValidationError,
 )
-from ..model import ModelDefinition
 from ..validation import validate_table_name
 from .effects import Op
-from .retries import DEFAULT_POLICY, RetryPolicy
 
 __all__ = [
     "EXPLAIN_ENVELOPE",
@@ -81,7 +82,7 @@ class TableContext(Generic[T]):
         if self.explain_log is not None:
             self.explain_log.append(attribute)
             return copy.deepcopy(EXPLAIN_ENVELOPE)  # a fresh copy: callers may edit the request they got
-        from ..encryption import encrypt_av
+        from .encryption import encrypt_av
 
         sealed: AV = yield from encrypt_av(
             av,
@@ -109,7 +110,7 @@ class TableContext(Generic[T]):
         encrypted = self.codec.encrypted
         if not encrypted or not any(name in item for name in encrypted):
             return dict(item)
-        from ..encryption import decrypt_av
+        from .encryption import decrypt_av
 
         opened = dict(item)
         for attribute in encrypted:
@@ -216,15 +217,12 @@ def build_context(
         raise EncryptionNotConfiguredError(
             "the model has encrypted fields but no kms_key_arn was given", table=name
         )
-    if key_cache is not None:
-        from ..encryption import DataKeyCache  # imported here: only encrypting tables need cryptography
-
-        if not isinstance(key_cache, DataKeyCache):
-            raise ValidationError(
-                "data_key_cache must be a dynamorm_py.encryption.DataKeyCache or None",
-                code=ERR_INVALID_VALUE,
-                table=name,
-            )
+    if key_cache is not None and not isinstance(key_cache, DataKeyCache):
+        raise ValidationError(
+            "data_key_cache must be a dynamorm_py.encryption.DataKeyCache or None",
+            code=ERR_INVALID_VALUE,
+            table=name,
+        )
     if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
         raise ValidationError(
             "retry_policy must be a dynamorm_py.RetryPolicy or None",

@@ -12,16 +12,11 @@ from botocore.exceptions import ClientError
 
 from .._blocks import partial_reads
 from .._blocks.codec import EncodedItem, ModelCodec, av_equal, check_item_size, format_timestamp, item_equal
-from .._blocks.expressions import (
-    ExpressionParts,
-    UpdatePlan,
-    build_condition,
-    build_update,
-    check_names_argument,
-    resolve_field,
-    version_field,
-)
+from .._blocks.conditions import build_condition, version_field
+from .._blocks.keys import split_key
 from .._blocks.partial_reads import check_whole_item
+from .._blocks.terms import ExpressionParts, check_names_argument, resolve_field
+from .._blocks.updates import UpdatePlan, build_update
 from ..errors import ERR_INVALID_MODEL, ConditionFailedError, NotFoundError, ValidationError
 from .context import TableContext
 from .effects import Op
@@ -153,8 +148,6 @@ def put_op(
 def split_key_argument(ctx: TableContext[T], pk: Any, sk: Any) -> tuple[Any, Any]:
     """``get``/``delete``/``exists`` take ``(pk, sk)`` as their first argument too, as ``batch_get`` does."""
     if sk is None and isinstance(pk, tuple):
-        from .batch import split_key  # imported here: batch builds on this module
-
         return split_key(ctx.codec, pk)
     return pk, sk
 

@@ -10,31 +10,30 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
-from .._blocks.codec import AV, FieldCodec, ModelCodec, check_key_av
+from .._blocks.codec import AV, ModelCodec
 from .._blocks.cursor import (
     issue_cursor,
-    key_value_order,
     resolve_cursor,
     validate_cursor_for_request,
     validate_cursor_keys,
 )
-from .._blocks.expressions import ExpressionParts, build_filter, build_projection, encode_operand
+from .._blocks.filters import FilterCondition, FilterExpression, FilterGroup, build_filter
+from .._blocks.key_conditions import KeyCondition, KeySchema, SortKeyCondition, build_key_condition
+from .._blocks.model import ModelDefinition
+from .._blocks.page import Page
+from .._blocks.projections import build_projection
+from .._blocks.terms import ExpressionParts, invalid_operator
 from ..errors import (
-    ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INDEX_NOT_FOUND,
-    ERR_INVALID_OPERATOR,
-    ERR_INVALID_VALUE,
     ERR_MISSING_PRIMARY_KEY,
     ERR_RETRY_EXHAUSTED,
     ValidationError,
 )
-from ..model import IndexDefinition, ModelDefinition
-from ..optimizer import IndexType, QueryShape, ScanShape
-from ..query import FilterCondition, FilterExpression, FilterGroup, Page, SortKeyCondition
+from ..optimizer import QueryShape, ScanShape
 from ..validation import validate_index_name
 from .context import TableContext
 from .effects import Op, Sleep
@@ -71,24 +70,6 @@ R = TypeVar("R")
 ReadOperation = Literal["query", "scan"]
 
 MAX_TOTAL_SEGMENTS = 1_000_000
-# Sort-key operators (WF §6; the words case-insensitive) -> how they render.
-_SORT_OPERATORS = {
-    "=": "=",
-    "<": "<",
-    "<=": "<=",
-    ">": ">",
-    ">=": ">=",
-    "between": "BETWEEN",
-    "begins_with": "BEGINS_WITH",
-}
-# The key types DynamoDB allows, as named in messages.
-_KEY_TYPE_NAMES = {"S": "a string (S)", "N": "a number (N)", "B": "binary (B)"}
-
-
-def _invalid_operator(message: str) -> ValidationError:
-    return ValidationError(message, code=ERR_INVALID_OPERATOR)
-
-
 # --- arguments ------------------------------------------------------------------------------------------
 
 
@@ -134,38 +115,6 @@ class ReadRequest:
 # --- key schema -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class KeySchema:
-    """The keys a request reads through: the table's, or those of one of its indexes."""
-
-    index: IndexDefinition | None
-    partition: FieldCodec
-    sort: FieldCodec | None
-    # Every attribute of a LastEvaluatedKey read through these keys, with its DynamoDB type: the table's
-    # keys, plus the index keys for an index (DynamoDB returns both so it can resume inside the index).
-    cursor_keys: Mapping[str, str] = field(default_factory=dict)
-
-    def key_type(self, f: FieldCodec) -> str | None:
-        """The DynamoDB type (S/N/B) of key field ``f``, or ``None`` when the model declares another type."""
-        kind = self.cursor_keys.get(f.attribute_name)
-        return kind if kind in _KEY_TYPE_NAMES else None
-
-    @property
-    def where(self) -> str:
-        """The table or index, as named in messages."""
-        return f"index {self.index.name!r}" if self.index is not None else "the table"
-
-    @property
-    def index_name(self) -> str | None:
-        return self.index.name if self.index is not None else None
-
-    @property
-    def index_type(self) -> IndexType:
-        if self.index is None:
-            return "TABLE"
-        return "GSI" if self.index.type == "GSI" else "LSI"
-
-
 # Key schemas per model codec and index name (None: the table), built once: the key types come from the
 # model's annotations, which are too slow to resolve on every request.
 _KEY_SCHEMAS: weakref.WeakKeyDictionary[ModelCodec, dict[str | None, KeySchema]] = weakref.WeakKeyDictionary()
@@ -209,117 +158,9 @@ def _build_key_schema(model: ModelDefinition[Any], index_name: str | None) -> Ke
 
 def _check_read_options(schema: KeySchema, *, consistent_read: bool, limit: int | None) -> None:
     if consistent_read and schema.index_type == "GSI":
-        raise _invalid_operator("consistent reads are not supported on a global secondary index")
+        raise invalid_operator("consistent reads are not supported on a global secondary index")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
-        raise _invalid_operator("limit must be a positive int")
-
-
-def _key_value(codec: ModelCodec, f: FieldCodec, kind: str | None, value: Any, what: str) -> AV:
-    """``value`` encoded for key field ``f`` of type ``kind``; a value of another type fails here, by name,
-    instead of reaching DynamoDB (which would reject it, or find nothing)."""
-    if f.encrypted:
-        raise ValidationError(
-            f"encrypted field {f.python_name!r} cannot be used in a key condition",
-            code=ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
-            field=f.attribute_name,
-        )
-    if f.converter is None and (value is True or value is False):
-        raise _wrong_key_type(f, kind, "a bool", what)
-    av = codec.encode_key_value(f, value)
-    if kind is not None and kind not in av:
-        raise _wrong_key_type(f, kind, _KEY_TYPE_NAMES.get(next(iter(av)), "another type"), what)
-    return av
-
-
-def _wrong_key_type(f: FieldCodec, kind: str | None, given: str, what: str) -> ValidationError:
-    expected = _KEY_TYPE_NAMES.get(kind or "", "a string, number or binary")
-    return ValidationError(
-        f"{what} for key attribute {f.attribute_name!r} must be {expected}, not {given}",
-        code=ERR_INVALID_VALUE,
-        field=f.attribute_name,
-    )
-
-
-@dataclass(frozen=True)
-class KeyCondition:
-    """A rendered key condition, and the sort-key term a cursor's sort key must satisfy."""
-
-    expression: str
-    names: dict[str, str]
-    values: dict[str, AV]
-    sort_op: str | None = None
-    sort_operands: tuple[AV, ...] = ()
-
-
-def _key_condition(
-    codec: ModelCodec, schema: KeySchema, partition: Any, sort: SortKeyCondition | None
-) -> KeyCondition:
-    """``#pk = :pk`` plus the sort-key term, with their placeholder maps (api.md §1.9)."""
-    if partition is None:
-        raise ValidationError(
-            "a query needs a partition key value",
-            code=ERR_MISSING_PRIMARY_KEY,
-            field=schema.partition.attribute_name,
-        )
-    names = {"#pk": schema.partition.attribute_name}
-    values = {
-        ":pk": _key_value(
-            codec, schema.partition, schema.key_type(schema.partition), partition, "the partition value"
-        )
-    }
-    if sort is None:
-        return KeyCondition("#pk = :pk", names, values)
-    if not isinstance(sort, SortKeyCondition):
-        raise _invalid_operator("sort must be a SortKeyCondition")
-    if schema.sort is None:
-        raise _invalid_operator(f"{schema.where} has no sort key: a sort condition cannot be used")
-    op = _SORT_OPERATORS.get(sort.op.strip().lower()) if isinstance(sort.op, str) else None
-    if op is None:
-        raise _invalid_operator(f"unknown sort key operator {sort.op!r}")
-    operands = tuple(sort.values) if isinstance(sort.values, (tuple, list)) else (sort.values,)
-    expected = 2 if op == "BETWEEN" else 1
-    if len(operands) != expected:
-        raise _invalid_operator(f"sort key operator {sort.op} takes {expected} value(s)")
-    kind = schema.key_type(schema.sort)
-    if op == "BEGINS_WITH" and kind == "N":
-        raise ValidationError(
-            f"begins_with cannot be used on the numeric sort key {schema.sort.attribute_name!r}: "
-            "DynamoDB allows it only on string and binary keys",
-            code=ERR_INVALID_OPERATOR,
-            field=schema.sort.attribute_name,
-        )
-    names["#sk"] = schema.sort.attribute_name
-    what = "each between bound" if op == "BETWEEN" else "the sort condition value"
-    if op == "BEGINS_WITH":
-        # A prefix rather than a key value: a str (or bytes), also on a datetime sort key.
-        prefix = encode_operand(codec, schema.sort, op, operands[0])
-        check_key_av(prefix, schema.sort.attribute_name)  # an empty prefix, as an empty key
-        if kind is not None and kind not in prefix:
-            raise _wrong_key_type(
-                schema.sort, kind, _KEY_TYPE_NAMES.get(next(iter(prefix)), "another type"), what
-            )
-        sort_operands: tuple[AV, ...] = (prefix,)
-    else:
-        sort_operands = tuple(_key_value(codec, schema.sort, kind, value, what) for value in operands)
-    if op == "BETWEEN":
-        low, high = sort_operands
-        values[":sk1"] = low
-        values[":sk2"] = high
-        bounds = (key_value_order(kind, low[kind]), key_value_order(kind, high[kind])) if kind else ()
-        if bounds and None not in bounds and bounds[0] > bounds[1]:
-            raise ValidationError(
-                f"between on sort key {schema.sort.attribute_name!r} needs the lower bound first",
-                code=ERR_INVALID_OPERATOR,
-                field=schema.sort.attribute_name,
-            )
-        expression = "#pk = :pk AND #sk BETWEEN :sk1 AND :sk2"
-    else:
-        values[":sk"] = sort_operands[0]
-        if op == "BEGINS_WITH":
-            expression = "#pk = :pk AND begins_with(#sk, :sk)"
-        else:
-            expression = f"#pk = :pk AND #sk {op} :sk"
-    return KeyCondition(expression, names, values, op, sort_operands)
+        raise invalid_operator("limit must be a positive int")
 
 
 def _start_key(
@@ -396,7 +237,7 @@ def _query_request(ctx: TableContext[Any], args: QueryArgs) -> ReadRequest:
     consistent_read = bool(args.consistent_read)
     scan_forward = bool(args.scan_forward)
     _check_read_options(schema, consistent_read=consistent_read, limit=args.limit)
-    key_condition = _key_condition(ctx.codec, schema, args.partition, args.sort)
+    key_condition = build_key_condition(ctx.codec, schema, args.partition, args.sort)
     names, values = key_condition.names, key_condition.values
     start_key = _start_key(
         ctx, args.cursor, schema=schema, scan_forward=scan_forward, key_condition=key_condition
@@ -427,14 +268,14 @@ def _check_segments(segment: int | None, total_segments: int | None) -> None:
     if segment is None and total_segments is None:
         return
     if segment is None or total_segments is None:
-        raise _invalid_operator("segment and total_segments must be given together")
+        raise invalid_operator("segment and total_segments must be given together")
     for value in (segment, total_segments):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _invalid_operator("segment and total_segments must be ints")
+            raise invalid_operator("segment and total_segments must be ints")
     if not 1 <= total_segments <= MAX_TOTAL_SEGMENTS:
-        raise _invalid_operator(f"total_segments must be between 1 and {MAX_TOTAL_SEGMENTS}")
+        raise invalid_operator(f"total_segments must be between 1 and {MAX_TOTAL_SEGMENTS}")
     if not 0 <= segment < total_segments:
-        raise _invalid_operator("segment must be between 0 and total_segments - 1")
+        raise invalid_operator("segment must be between 0 and total_segments - 1")
 
 
 def _scan_request(ctx: TableContext[Any], args: ScanArgs) -> ReadRequest:
@@ -698,13 +539,13 @@ class PageRetryPolicy(Generic[T]):
             or not isinstance(self.max_retries, int)
             or self.max_retries < 0
         ):
-            raise _invalid_operator("max_retries must be an int of at least 0")
+            raise invalid_operator("max_retries must be an int of at least 0")
         for name in ("initial_delay_seconds", "max_delay_seconds", "backoff_factor"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
-                raise _invalid_operator(f"{name} must be a finite number >= 0")
+                raise invalid_operator(f"{name} must be a finite number >= 0")
         if self.verify is not None and not callable(self.verify):
-            raise _invalid_operator("verify must be a callable or None")
+            raise invalid_operator("verify must be a callable or None")
 
     def accepts(self, page: Page[T]) -> bool:
         if self.verify is not None:
@@ -763,11 +604,11 @@ def segment_plan(
         or not isinstance(total_segments, int)
         or not 1 <= total_segments <= MAX_TOTAL_SEGMENTS
     ):
-        raise _invalid_operator(f"total_segments must be an int between 1 and {MAX_TOTAL_SEGMENTS}")
+        raise invalid_operator(f"total_segments must be an int between 1 and {MAX_TOTAL_SEGMENTS}")
     if max_workers is None:
         max_workers = total_segments
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers <= 0:
-        raise _invalid_operator("max_workers must be a positive int")
+        raise invalid_operator("max_workers must be a positive int")
     first = replace(args, segment=0, total_segments=total_segments)
     read_request(ctx, first)
     segments = tuple(replace(first, segment=segment) for segment in range(total_segments))

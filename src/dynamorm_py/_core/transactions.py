@@ -29,7 +29,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from .._blocks.expressions import build_condition, build_projection
+from .._blocks.conditions import build_condition
+from .._blocks.keys import KeyIdentity, key_identity, split_key
+from .._blocks.projections import build_projection
 from ..errors import (
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
@@ -45,7 +47,6 @@ from ..transaction import (
     TransactUpdate,
     TransactWriteAction,
 )
-from .batch import KeyIdentity, key_identity, split_key
 from .context import TableContext
 from .effects import Op, Sleep
 from .items import add_expression_maps, delete_request, guard_update, put_request, update_request

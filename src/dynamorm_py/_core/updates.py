@@ -12,14 +12,8 @@ from decimal import Decimal
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 from .._blocks.codec import AV, FieldCodec, format_timestamp
-from .._blocks.expressions import (
-    ExpressionParts,
-    field_suffix,
-    render_term,
-    resolve_field,
-    version_condition,
-    version_field,
-)
+from .._blocks.conditions import version_condition, version_field
+from .._blocks.terms import ExpressionParts, field_suffix, render_term, resolve_field
 from ..errors import (
     ERR_AWS_VALIDATION,
     ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,

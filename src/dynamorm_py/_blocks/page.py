@@ -1,0 +1,20 @@
+"""Pages: one page of results and the cursor of the next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+__all__ = [
+    "Page",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results; ``next_cursor`` is ``None`` on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
