@@ -37,9 +37,6 @@ __all__ = [
     "StreamRecord",
     "parse_stream_event",
     "parse_stream_record",
-    "stream_event_op",
-    "stream_image_op",
-    "stream_record_op",
     "unmarshal_stream_image",
     "unmarshal_stream_record",
 ]

@@ -38,7 +38,6 @@ __all__ = [
     "OURS",
     "THEIRS",
     "UNKNOWN",
-    "RetryPolicy",
     "Verdict",
     "Write",
     "classify",

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from .._blocks.retry_policy import RetryPolicy
 from .._core.batch import (
     batch_get_op,
     batch_write_op,
@@ -41,7 +42,7 @@ from .._core.reads import (
     page_with_retry_op,
     walker_op,
 )
-from .._core.retries import RetryPolicy
+from .._core.streams import stream_event_op, stream_record_op
 from .._core.transactions import transact_get_op, transact_write_op
 from ..errors import ERR_INVALID_OPERATOR, ValidationError
 from ..model import ModelDefinition
@@ -52,9 +53,9 @@ from .sync import run_pure
 from .update_builder import AsyncUpdateBuilder
 
 if TYPE_CHECKING:
+    from .._core.streams import StreamRecord
     from ..optimizer import QueryShape, ScanShape
     from ..query import FilterExpression, Page, SortKeyCondition
-    from ..streams import StreamRecord
 
 __all__ = ["AsyncTable"]
 
@@ -363,14 +364,10 @@ class AsyncTable(Generic[T]):
     async def parse_stream_record(self, record: Mapping[str, Any]) -> StreamRecord[T]:
         """Decode one stream record (Lambda or GetRecords shape) with this table's model, KMS key, KMS
         client and data-key cache; encrypted attributes are decrypted like on a ``get``."""
-        from ..streams import stream_record_op
-
         return await self._run(stream_record_op(self._ctx, record), "parse_stream_record", sleep=None)
 
     async def parse_stream_event(self, event: Mapping[str, Any]) -> list[StreamRecord[T]]:
         """Decode every record of a Lambda stream event ``{"Records": [...]}``, in order."""
-        from ..streams import stream_event_op
-
         return await self._run(stream_event_op(self._ctx, event), "parse_stream_event", sleep=None)
 
     # queries and scans -----------------------------------------------------------------------------

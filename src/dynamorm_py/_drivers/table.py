@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from .._blocks.retry_policy import RetryPolicy
 from .._core.batch import (
     batch_get_op,
     batch_write_op,
@@ -39,7 +40,7 @@ from .._core.reads import (
     page_with_retry_op,
     walker_op,
 )
-from .._core.retries import RetryPolicy
+from .._core.streams import stream_event_op, stream_record_op
 from .._core.transactions import transact_get_op, transact_write_op
 from ..model import ModelDefinition
 from ..transaction import TransactWriteAction
@@ -50,9 +51,9 @@ from .update_builder import UpdateBuilder
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from .._core.streams import StreamRecord
     from ..optimizer import QueryShape, ScanShape
     from ..query import FilterExpression, Page, SortKeyCondition
-    from ..streams import StreamRecord
 
 __all__ = ["Table"]
 
@@ -301,14 +302,10 @@ class Table(Generic[T]):
     def parse_stream_record(self, record: Mapping[str, Any]) -> StreamRecord[T]:
         """Decode one stream record (Lambda or GetRecords shape) with this table's model, KMS key, KMS
         client and data-key cache; encrypted attributes are decrypted like on a ``get``."""
-        from ..streams import stream_record_op
-
         return self._run(stream_record_op(self._ctx, record), "parse_stream_record", sleep=None)
 
     def parse_stream_event(self, event: Mapping[str, Any]) -> list[StreamRecord[T]]:
         """Decode every record of a Lambda stream event ``{"Records": [...]}``, in order."""
-        from ..streams import stream_event_op
-
         return self._run(stream_event_op(self._ctx, event), "parse_stream_event", sleep=None)
 
     # queries and scans -----------------------------------------------------------------------------
