@@ -807,6 +807,7 @@ def assert_agree(expected: Outcome, actual: Outcome, *, ordered: bool) -> None:
     assert actual.error is not None, f"expected {expected.error!r}, got {actual.result!r}"
     assert type(actual.error) is type(expected.error)
     assert actual.error.code == expected.error.code
+    assert getattr(actual.error, "field", None) == getattr(expected.error, "field", None)
     assert str(actual.error) == str(expected.error)
     if isinstance(expected.error, BatchRetryExceededError):
         assert isinstance(actual.error, BatchRetryExceededError)
