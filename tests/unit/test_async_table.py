@@ -1,4 +1,5 @@
-"""``AsyncTable`` refuses what it cannot use before sending anything (api.md §3.2), and stays an optional extra.
+"""``AsyncTable`` refuses what it cannot use before sending anything (api.md §3.2) and stays an optional
+extra.
 
 Clients here are real botocore / aiobotocore clients with dummy credentials pointed at a closed port; a
 ``before-call`` hook on their event system records any call they would make, so "nothing sent" is observed
@@ -175,7 +176,6 @@ def test_bad_max_workers_is_refused_naming_it_and_nothing_is_sent(max_workers: A
     run(main)
 
 
-
 @pytest.mark.parametrize("total_segments", [0, 1_000_001, True])
 def test_bad_total_segments_is_refused_naming_it_and_nothing_is_sent(total_segments: Any) -> None:
     async def main() -> None:
@@ -188,6 +188,7 @@ def test_bad_total_segments_is_refused_naming_it_and_nothing_is_sent(total_segme
         assert raised.value.field == "total_segments"  # checked first: max_workers defaults to it
 
     run(main)
+
 
 # --- the async extra ----------------------------------------------------------------------------------------
 
@@ -210,7 +211,8 @@ def test_importing_the_package_and_async_table_does_not_import_the_async_extra()
     code = (
         "import sys, dynamorm_py\n"
         "dynamorm_py.AsyncTable\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'aiobotocore', 'aiohttp', 'aioitertools'}))\n"
+        "extras = {'aiobotocore', 'aiohttp', 'aioitertools'}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in extras))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
