@@ -107,9 +107,9 @@ def _operand_count_error(op: str, expected: str) -> ValidationError:
     return ValidationError(f"operator {op} takes {expected}", code=ERR_INVALID_OPERATOR)
 
 
-def invalid_operator(message: str) -> ValidationError:
+def invalid_operator(message: str, *, field: str | None = None) -> ValidationError:
     """An argument error about an operator or a read option (ErrInvalidOperator)."""
-    return ValidationError(message, code=ERR_INVALID_OPERATOR)
+    return ValidationError(message, code=ERR_INVALID_OPERATOR, field=field)
 
 
 def render_term(

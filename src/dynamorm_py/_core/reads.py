@@ -604,11 +604,13 @@ def segment_plan(
         or not isinstance(total_segments, int)
         or not 1 <= total_segments <= MAX_TOTAL_SEGMENTS
     ):
-        raise invalid_operator(f"total_segments must be an int between 1 and {MAX_TOTAL_SEGMENTS}")
+        raise invalid_operator(
+            f"total_segments must be an int between 1 and {MAX_TOTAL_SEGMENTS}", field="total_segments"
+        )
     if max_workers is None:
         max_workers = total_segments
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers <= 0:
-        raise invalid_operator("max_workers must be a positive int")
+        raise invalid_operator("max_workers must be a positive int", field="max_workers")
     first = replace(args, segment=0, total_segments=total_segments)
     read_request(ctx, first)
     segments = tuple(replace(first, segment=segment) for segment in range(total_segments))

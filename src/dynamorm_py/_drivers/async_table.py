@@ -682,10 +682,10 @@ class AsyncTable(Generic[T]):
         filter: FilterExpression | None = None,
         max_workers: int | None = None,
     ) -> list[T]:
-        """A parallel scan: every segment read to its end in a thread pool, results in segment order.
+        """A parallel scan: every segment read to its end as a task, results in segment order.
 
-        ``max_workers`` defaults to ``total_segments``. The first error in segment order propagates (the
-        segments not started yet are cancelled).
+        ``max_workers`` defaults to ``total_segments``. The first error in segment order propagates; the
+        segments after it are cancelled, those before it finish first.
         """
         args = ScanArgs(
             index_name=index_name,
@@ -775,7 +775,7 @@ class AsyncTable(Generic[T]):
 
         Duplicate keys are rejected before anything is sent. Retries as ``batch_get``; whatever is not
         written is returned on ``BatchRetryExceededError`` / ``BatchInterruptedError`` as the very objects
-        and keys passed. ``max_workers`` > 1 sends that many chunks at a time from a thread pool.
+        and keys passed. ``max_workers`` > 1 sends that many chunks at a time as tasks.
         """
         backoff = make_backoff(rand_uniform, self._ctx.retry)
         if max_workers is not None:
