@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -256,3 +258,22 @@ def test_table_single_item_conveniences_have_their_documented_parameters() -> No
     ]
     assert "upsert" in keyword_only(Table.update)
     assert "upsert" in keyword_only(Table.update_item)
+
+
+def _public_objects() -> list[tuple[str, Any]]:
+    objects = [
+        (name, getattr(dynamorm_py, name)) for name in dynamorm_py.__all__ if not name.startswith("__")
+    ]
+    for module_name, names in SUBMODULE_NAMES.items():
+        module = importlib.import_module(module_name)
+        objects += [(f"{module_name}.{name}", getattr(module, name)) for name in names]
+    return [(name, obj) for name, obj in objects if inspect.isclass(obj) or inspect.isfunction(obj)]
+
+
+@pytest.mark.parametrize(("name", "obj"), _public_objects(), ids=[name for name, _ in _public_objects()])
+def test_public_classes_and_functions_report_a_module_users_import_them_from(name: str, obj: Any) -> None:
+    # Tracebacks, reprs, pickles and documentation tools show __module__; a private path there sends users
+    # to modules that are not part of the API.
+    module_name = obj.__module__
+    assert not any(part.startswith("_") for part in module_name.split(".")), (name, module_name)
+    assert getattr(importlib.import_module(module_name), obj.__qualname__) is obj

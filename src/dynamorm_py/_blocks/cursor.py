@@ -397,3 +397,11 @@ def issue_cursor(
     if signing_keys:
         return sign_cursor(cursor, key=signing_keys[0], table_name=table_name)
     return cursor
+
+
+# Users import these from dynamorm_py.query: tracebacks, reprs and pickles name that module.
+Cursor.__module__ = 'dynamorm_py.query'
+decode_cursor.__module__ = 'dynamorm_py.query'
+encode_cursor.__module__ = 'dynamorm_py.query'
+sign_cursor.__module__ = 'dynamorm_py.query'
+verify_cursor.__module__ = 'dynamorm_py.query'

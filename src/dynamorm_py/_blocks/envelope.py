@@ -326,3 +326,8 @@ def open_sealed(*, attr_name: str, data_key: bytes, nonce: bytes, ct: bytes) -> 
             attr_name, "authentication failed (wrong key, wrong attribute or tampered envelope)"
         )
     return parse_payload(payload, attr_name=attr_name)
+
+
+# Users import these from dynamorm_py.encryption: tracebacks, reprs and pickles name that module.
+marshal_attribute_value_json.__module__ = 'dynamorm_py.encryption'
+unmarshal_attribute_value_json.__module__ = 'dynamorm_py.encryption'

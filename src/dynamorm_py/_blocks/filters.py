@@ -145,3 +145,8 @@ def build_filter(
         raise ValidationError("a filter must be a FilterCondition or FilterGroup", code=ERR_INVALID_OPERATOR)
 
     return render(expression), parts
+
+
+# Users import these from dynamorm_py.query: tracebacks, reprs and pickles name that module.
+FilterCondition.__module__ = 'dynamorm_py.query'
+FilterGroup.__module__ = 'dynamorm_py.query'

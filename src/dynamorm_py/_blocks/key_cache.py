@@ -147,3 +147,7 @@ class DataKeyCache:
         now = self._clock()
         with self._lock:
             self._store(("decrypt", key_arn, edk), _CachedKey(data_key, edk, now))
+
+
+# Users import these from dynamorm_py.encryption: tracebacks, reprs and pickles name that module.
+DataKeyCache.__module__ = 'dynamorm_py.encryption'

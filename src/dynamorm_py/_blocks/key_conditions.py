@@ -217,3 +217,7 @@ def build_key_condition(
         else:
             expression = f"#pk = :pk AND #sk {op} :sk"
     return KeyCondition(expression, names, values, op, sort_operands)
+
+
+# Users import these from dynamorm_py.query: tracebacks, reprs and pickles name that module.
+SortKeyCondition.__module__ = 'dynamorm_py.query'

@@ -394,3 +394,7 @@ def _build_model(
         indexes=resolved,
         naming=naming,
     )
+
+
+# Users import these from dynamorm_py.model: tracebacks, reprs and pickles name that module.
+ModelDefinition.__module__ = 'dynamorm_py.model'

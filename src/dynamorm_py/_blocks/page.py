@@ -18,3 +18,7 @@ class Page(Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+# Users import these from dynamorm_py.query: tracebacks, reprs and pickles name that module.
+Page.__module__ = 'dynamorm_py.query'

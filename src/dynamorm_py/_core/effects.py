@@ -87,3 +87,7 @@ def aws_call(
     except (ClientError, BotoCoreError) as exc:
         raise map_aws_exception(exc, operation=op_name, table=table) from exc
     return response if isinstance(response, dict) else {}
+
+
+# Users import these from dynamorm_py: tracebacks, reprs and pickles name that module.
+PreparedRequest.__module__ = 'dynamorm_py'

@@ -255,3 +255,7 @@ def stream_event_op(ctx: TableContext[T], event: Any) -> Op[list[StreamRecord[T]
     for record in _event_records(event):
         parsed.append((yield from stream_record_op(ctx, record)))
     return parsed
+
+
+# Users import these from dynamorm_py.streams: tracebacks, reprs and pickles name that module.
+StreamRecord.__module__ = 'dynamorm_py.streams'

@@ -816,3 +816,7 @@ class AsyncTable(Generic[T]):
     ) -> list[T | None]:
         """One TransactGetItems call of 1-100 keys: results in key order, ``None`` for a missing item."""
         return await self._run(transact_get_op(self._ctx, keys, projection=projection), "transact_get")
+
+
+# Users import these from dynamorm_py.table: tracebacks, reprs and pickles name that module.
+AsyncTable.__module__ = 'dynamorm_py.table'

@@ -755,3 +755,7 @@ class Table(Generic[T]):
     def transact_get(self, keys: Sequence[Any], *, projection: Sequence[str] | None = None) -> list[T | None]:
         """One TransactGetItems call of 1-100 keys: results in key order, ``None`` for a missing item."""
         return self._run(transact_get_op(self._ctx, keys, projection=projection), "transact_get")
+
+
+# Users import these from dynamorm_py.table: tracebacks, reprs and pickles name that module.
+Table.__module__ = 'dynamorm_py.table'

@@ -64,3 +64,8 @@ class AsyncUpdateBuilder(UpdateActions[T]):
     def explain(self) -> PreparedRequest:
         """The request ``execute`` would send, without sending it."""
         return explain_one(self._ctx, self._execute_op, _OPERATION)
+
+
+# Users import these from dynamorm_py.update_builder: tracebacks, reprs and pickles name that module.
+AsyncUpdateBuilder.__module__ = 'dynamorm_py.update_builder'
+UpdateBuilder.__module__ = 'dynamorm_py.update_builder'
