@@ -1,4 +1,4 @@
-"""``UpdateBuilder[T]``: a fluent UpdateItem (its driver lives in ``dynamorm_py._drivers.update_builder``)."""
+"""``UpdateBuilder[T]`` and ``AsyncUpdateBuilder[T]``: a fluent UpdateItem (defined in ``_drivers``)."""
 
 from ._drivers.update_builder import AsyncUpdateBuilder, UpdateBuilder
 

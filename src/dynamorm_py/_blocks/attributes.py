@@ -360,11 +360,11 @@ def attribute_from_field(
 
 
 # Users import these from dynamorm_py.model: tracebacks, reprs and pickles name that module.
-AttributeConverter.__module__ = 'dynamorm_py.model'
-AttributeDefinition.__module__ = 'dynamorm_py.model'
-IndexDefinition.__module__ = 'dynamorm_py.model'
-IndexSpec.__module__ = 'dynamorm_py.model'
-Projection.__module__ = 'dynamorm_py.model'
-dynamorm_field.__module__ = 'dynamorm_py.model'
-gsi.__module__ = 'dynamorm_py.model'
-lsi.__module__ = 'dynamorm_py.model'
+AttributeConverter.__module__ = "dynamorm_py.model"
+AttributeDefinition.__module__ = "dynamorm_py.model"
+IndexDefinition.__module__ = "dynamorm_py.model"
+IndexSpec.__module__ = "dynamorm_py.model"
+Projection.__module__ = "dynamorm_py.model"
+dynamorm_field.__module__ = "dynamorm_py.model"
+gsi.__module__ = "dynamorm_py.model"
+lsi.__module__ = "dynamorm_py.model"

@@ -400,8 +400,8 @@ def issue_cursor(
 
 
 # Users import these from dynamorm_py.query: tracebacks, reprs and pickles name that module.
-Cursor.__module__ = 'dynamorm_py.query'
-decode_cursor.__module__ = 'dynamorm_py.query'
-encode_cursor.__module__ = 'dynamorm_py.query'
-sign_cursor.__module__ = 'dynamorm_py.query'
-verify_cursor.__module__ = 'dynamorm_py.query'
+Cursor.__module__ = "dynamorm_py.query"
+decode_cursor.__module__ = "dynamorm_py.query"
+encode_cursor.__module__ = "dynamorm_py.query"
+sign_cursor.__module__ = "dynamorm_py.query"
+verify_cursor.__module__ = "dynamorm_py.query"

@@ -329,5 +329,5 @@ def open_sealed(*, attr_name: str, data_key: bytes, nonce: bytes, ct: bytes) -> 
 
 
 # Users import these from dynamorm_py.encryption: tracebacks, reprs and pickles name that module.
-marshal_attribute_value_json.__module__ = 'dynamorm_py.encryption'
-unmarshal_attribute_value_json.__module__ = 'dynamorm_py.encryption'
+marshal_attribute_value_json.__module__ = "dynamorm_py.encryption"
+unmarshal_attribute_value_json.__module__ = "dynamorm_py.encryption"

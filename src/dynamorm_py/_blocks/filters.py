@@ -148,5 +148,5 @@ def build_filter(
 
 
 # Users import these from dynamorm_py.query: tracebacks, reprs and pickles name that module.
-FilterCondition.__module__ = 'dynamorm_py.query'
-FilterGroup.__module__ = 'dynamorm_py.query'
+FilterCondition.__module__ = "dynamorm_py.query"
+FilterGroup.__module__ = "dynamorm_py.query"

@@ -150,4 +150,4 @@ class DataKeyCache:
 
 
 # Users import these from dynamorm_py.encryption: tracebacks, reprs and pickles name that module.
-DataKeyCache.__module__ = 'dynamorm_py.encryption'
+DataKeyCache.__module__ = "dynamorm_py.encryption"

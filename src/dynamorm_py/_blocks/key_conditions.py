@@ -220,4 +220,4 @@ def build_key_condition(
 
 
 # Users import these from dynamorm_py.query: tracebacks, reprs and pickles name that module.
-SortKeyCondition.__module__ = 'dynamorm_py.query'
+SortKeyCondition.__module__ = "dynamorm_py.query"

@@ -397,4 +397,4 @@ def _build_model(
 
 
 # Users import these from dynamorm_py.model: tracebacks, reprs and pickles name that module.
-ModelDefinition.__module__ = 'dynamorm_py.model'
+ModelDefinition.__module__ = "dynamorm_py.model"

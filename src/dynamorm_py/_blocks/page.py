@@ -21,4 +21,4 @@ class Page(Generic[T]):
 
 
 # Users import these from dynamorm_py.query: tracebacks, reprs and pickles name that module.
-Page.__module__ = 'dynamorm_py.query'
+Page.__module__ = "dynamorm_py.query"

@@ -71,4 +71,4 @@ DEFAULT_POLICY = RetryPolicy()
 
 
 # Users import these from dynamorm_py.retry: tracebacks, reprs and pickles name that module.
-RetryPolicy.__module__ = 'dynamorm_py.retry'
+RetryPolicy.__module__ = "dynamorm_py.retry"

@@ -90,4 +90,4 @@ def aws_call(
 
 
 # Users import these from dynamorm_py: tracebacks, reprs and pickles name that module.
-PreparedRequest.__module__ = 'dynamorm_py'
+PreparedRequest.__module__ = "dynamorm_py"

@@ -258,4 +258,4 @@ def stream_event_op(ctx: TableContext[T], event: Any) -> Op[list[StreamRecord[T]
 
 
 # Users import these from dynamorm_py.streams: tracebacks, reprs and pickles name that module.
-StreamRecord.__module__ = 'dynamorm_py.streams'
+StreamRecord.__module__ = "dynamorm_py.streams"

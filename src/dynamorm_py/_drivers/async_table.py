@@ -819,4 +819,4 @@ class AsyncTable(Generic[T]):
 
 
 # Users import these from dynamorm_py.table: tracebacks, reprs and pickles name that module.
-AsyncTable.__module__ = 'dynamorm_py.table'
+AsyncTable.__module__ = "dynamorm_py.table"

@@ -758,4 +758,4 @@ class Table(Generic[T]):
 
 
 # Users import these from dynamorm_py.table: tracebacks, reprs and pickles name that module.
-Table.__module__ = 'dynamorm_py.table'
+Table.__module__ = "dynamorm_py.table"

@@ -67,5 +67,5 @@ class AsyncUpdateBuilder(UpdateActions[T]):
 
 
 # Users import these from dynamorm_py.update_builder: tracebacks, reprs and pickles name that module.
-AsyncUpdateBuilder.__module__ = 'dynamorm_py.update_builder'
-UpdateBuilder.__module__ = 'dynamorm_py.update_builder'
+AsyncUpdateBuilder.__module__ = "dynamorm_py.update_builder"
+UpdateBuilder.__module__ = "dynamorm_py.update_builder"
