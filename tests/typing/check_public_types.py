@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import assert_type
 
 from dynamorm_py import (
+    AsyncTable,
     ModelDefinition,
     OutcomeUnknownError,
     Page,
@@ -18,7 +19,7 @@ from dynamorm_py import (
     Table,
     dynamorm_field,
 )
-from dynamorm_py.update_builder import UpdateBuilder
+from dynamorm_py.update_builder import AsyncUpdateBuilder, UpdateBuilder
 
 
 @dataclass
@@ -61,3 +62,25 @@ def check(table: Table[Note], note: Note) -> None:
     )
     assert_type(RetryPolicy().delay(1), float)
     assert_type(OutcomeUnknownError("x").attempt_errors, tuple[BaseException, ...])
+
+
+async def check_async(table: AsyncTable[Note], note: Note) -> None:
+    assert_type(await table.put(note), Note)
+    assert_type(await table.get("a", "b"), Note)
+    assert_type(await table.get("a", "b", default=None), Note | None)
+    assert_type(await table.update("a", "b", {"body": "x"}), Note)
+    assert_type(await table.delete("a", "b"), None)
+    assert_type(table.update_builder("a", "b"), AsyncUpdateBuilder[Note])
+    assert_type(await table.update_builder("a", "b").set("body", "x").execute(), Note | None)
+    assert_type(table.update_builder("a", "b").explain(), PreparedRequest)
+    assert_type(await table.query("a"), Page[Note])
+    assert_type(await table.query_all("a"), list[Note])
+    assert_type(table.iter_query("a"), AsyncIterator[Note])
+    assert_type([n async for n in table.iter_scan()], list[Note])
+    assert_type(await table.scan_all_segments(total_segments=2), list[Note])
+    assert_type(await table.batch_get([("a", "b")]), list[Note])
+    assert_type(await table.transact_get([("a", "b")]), list[Note | None])
+    assert_type(table.explain.put(note), PreparedRequest)
+    assert_type(table.model, ModelDefinition[Note])
+    async with AsyncTable.connect(table.model, region_name="us-east-1") as connected:
+        assert_type(connected, AsyncTable[Note])
