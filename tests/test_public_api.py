@@ -55,6 +55,8 @@ EXPECTED_ALL = {
     "RetryPolicy",
     "Table",
     "AsyncTable",
+    "DynamormClient",
+    "AsyncDynamormClient",
     "build_create_table_request",
     "create_table",
     "delete_table",
@@ -143,6 +145,7 @@ SUBMODULE_NAMES = {
     ],
     "dynamorm_py.table": ["Table", "AsyncTable"],
     "dynamorm_py.retry": ["RetryPolicy"],
+    "dynamorm_py.client": ["DynamormClient", "AsyncDynamormClient"],
     "dynamorm_py.update_builder": ["UpdateBuilder", "AsyncUpdateBuilder"],
     "dynamorm_py.encryption": [
         "marshal_attribute_value_json",

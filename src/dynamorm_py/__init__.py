@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         unmarshal_stream_image,
         unmarshal_stream_record,
     )
+    from .client import AsyncDynamormClient, DynamormClient
     from .table import AsyncTable, Table
     from .validation import (
         MaxExpressionLength,
@@ -79,6 +80,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "Table": "table",
     "AsyncTable": "table",
+    "DynamormClient": "client",
+    "AsyncDynamormClient": "client",
     "PreparedRequest": "_core.effects",
     "QueryOptimizer": "optimizer",
     "QueryPlan": "optimizer",
@@ -111,6 +114,7 @@ _LAZY = {
 
 __all__ = [
     "AttributeConverter",
+    "AsyncDynamormClient",
     "AsyncTable",
     "AwsError",
     "BatchInterruptedError",
@@ -118,6 +122,7 @@ __all__ = [
     "CancellationReason",
     "ConditionFailedError",
     "CredentialsError",
+    "DynamormClient",
     "DynamormPyError",
     "EncryptionNotConfiguredError",
     "FilterCondition",

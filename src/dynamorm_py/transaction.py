@@ -38,6 +38,8 @@ class TransactDelete:
     expression_attribute_names: Mapping[str, str] | None = None
     expression_attribute_values: Mapping[str, Any] | None = None
     expected_version: int | None = None
+    # Through a DynamormClient: the item's model (its ModelDefinition or dataclass); Table ignores it.
+    model: Any = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class TransactUpdate:
     expression_attribute_names: Mapping[str, str] | None = None
     expression_attribute_values: Mapping[str, Any] | None = None
     expected_version: int | None = None
+    # Through a DynamormClient: the item's model (its ModelDefinition or dataclass); Table ignores it.
+    model: Any = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class TransactConditionCheck:
     condition_expression: str
     expression_attribute_names: Mapping[str, str] | None = None
     expression_attribute_values: Mapping[str, Any] | None = None
+    # Through a DynamormClient: the item's model (its ModelDefinition or dataclass); Table ignores it.
+    model: Any = None
 
 
 TransactWriteAction = Union[TransactPut[T], TransactDelete, TransactUpdate, TransactConditionCheck]  # noqa: UP007

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
@@ -56,6 +56,8 @@ __all__ = [
     "count_op",
     "describe_query",
     "describe_scan",
+    "fetch_response",
+    "next_page_cursor",
     "page_op",
     "page_with_retry_op",
     "read_request",
@@ -110,6 +112,10 @@ class ReadRequest:
     params: dict[str, Any]
     index_name: str | None
     sort: str | None
+
+    def continued(self, last_key: Mapping[str, Any]) -> ReadRequest:
+        """The same request from after ``last_key`` (the previous page's ``LastEvaluatedKey``)."""
+        return replace(self, params=dict(self.params, ExclusiveStartKey=last_key))
 
 
 # --- key schema -----------------------------------------------------------------------------------------
@@ -404,11 +410,23 @@ def computed(compute: Callable[[], R]) -> Op[R]:
     return compute()
 
 
-def _call(ctx: TableContext[Any], request: ReadRequest, op_name: str) -> Op[dict[str, Any]]:
+def fetch_response(ctx: TableContext[Any], request: ReadRequest, op_name: str) -> Op[dict[str, Any]]:
+    """Send one Query/Scan request (retried per the table's policy) and return the raw response."""
     response: dict[str, Any] = yield from retried_call(
         ctx.retry, request.operation, request.params, op_name=op_name, table=ctx.table_name
     )
     return response
+
+
+def next_page_cursor(ctx: TableContext[Any], request: ReadRequest, response: Mapping[str, Any]) -> str | None:
+    """The cursor that continues ``request`` after ``response`` (``None`` after the last page)."""
+    return issue_cursor(
+        response.get("LastEvaluatedKey"),
+        index=request.index_name,
+        sort=request.sort,
+        table_name=ctx.table_name,
+        signing_keys=ctx.signing_keys,
+    )
 
 
 def _read_items(
@@ -424,16 +442,9 @@ def _read_items(
 
 
 def _fetch_page(ctx: TableContext[T], request: ReadRequest, op_name: str) -> Op[Page[T]]:
-    response = yield from _call(ctx, request, op_name)
+    response = yield from fetch_response(ctx, request, op_name)
     items = yield from _read_items(ctx, response, op_name, request)
-    next_cursor = issue_cursor(
-        response.get("LastEvaluatedKey"),
-        index=request.index_name,
-        sort=request.sort,
-        table_name=ctx.table_name,
-        signing_keys=ctx.signing_keys,
-    )
-    return Page(items, next_cursor)
+    return Page(items, next_page_cursor(ctx, request, response))
 
 
 def page_op(ctx: TableContext[T], args: QueryArgs | ScanArgs, *, op_name: str) -> Op[Page[T]]:
@@ -462,11 +473,10 @@ class PageWalker(Generic[T]):
 
     def next_response(self) -> Op[dict[str, Any]]:
         """Fetch the next page's raw response and move past it."""
-        response = yield from _call(self._ctx, self._request, self._op_name)
+        response = yield from fetch_response(self._ctx, self._request, self._op_name)
         last_key = response.get("LastEvaluatedKey")
         if last_key:
-            params = dict(self._request.params, ExclusiveStartKey=last_key)
-            self._request = replace(self._request, params=params)
+            self._request = self._request.continued(last_key)
         else:
             self._done = True
         return response

@@ -57,6 +57,8 @@ __all__ = [
     "conflict_delay",
     "is_conflict_only",
     "resolve_token",
+    "routed_transact_get_op",
+    "routed_transact_write_op",
     "transact_get_op",
     "transact_write_op",
     "transaction_item",
@@ -168,6 +170,11 @@ def transaction_item(
     )
 
 
+def _check_actions_argument(actions: Any) -> None:
+    if isinstance(actions, (str, bytes)) or not isinstance(actions, Iterable):
+        raise ValidationError("actions must be a sequence of transaction actions", code=ERR_INVALID_OPERATOR)
+
+
 def transact_write_op(
     ctx: TableContext[T],
     actions: Iterable[TransactWriteAction[T]],
@@ -175,26 +182,39 @@ def transact_write_op(
     client_request_token: str | None = None,
     max_conflict_retries: int = 0,
 ) -> Op[None]:
-    """One TransactWriteItems call of ``actions`` (retried on pure conflicts when allowed)."""
-    if isinstance(actions, (str, bytes)) or not isinstance(actions, Iterable):
-        raise ValidationError("actions must be a sequence of transaction actions", code=ERR_INVALID_OPERATOR)
+    """One TransactWriteItems call of ``actions`` on this table (retried on pure conflicts when allowed)."""
+    _check_actions_argument(actions)
+    yield from routed_transact_write_op(
+        [(ctx, action) for action in actions],
+        client_request_token=client_request_token,
+        max_conflict_retries=max_conflict_retries,
+    )
+
+
+def routed_transact_write_op(
+    routed: Sequence[tuple[TableContext[Any], TransactWriteAction[Any]]],
+    *,
+    client_request_token: str | None = None,
+    max_conflict_retries: int = 0,
+) -> Op[None]:
+    """One TransactWriteItems call of actions, each with the context of its model (one table or several)."""
     if (
         isinstance(max_conflict_retries, bool)
         or not isinstance(max_conflict_retries, int)
         or max_conflict_retries < 0
     ):
         raise ValidationError("max_conflict_retries must be an int >= 0", code=ERR_INVALID_OPERATOR)
-    actions = list(actions)
-    _check_count(len(actions), "actions")
+    _check_count(len(routed), "actions")
     token = resolve_token(client_request_token)
-    now = ctx.read_clock()
+    first = routed[0][0]
+    now = first.read_clock()
     items: list[dict[str, Any]] = []
-    seen: set[KeyIdentity] = set()
-    for action in actions:
+    seen: set[tuple[str, KeyIdentity]] = set()
+    for ctx, action in routed:
         item, identity = yield from transaction_item(ctx, action, now=now)
-        if identity in seen:
+        if (ctx.table_name, identity) in seen:
             raise _same_item("actions")
-        seen.add(identity)
+        seen.add((ctx.table_name, identity))
         items.append(item)
     for item in items:
         (action,) = item.values()
@@ -208,11 +228,11 @@ def transact_write_op(
     while True:
         try:
             yield from retried_call(
-                ctx.retry,
+                first.retry,
                 "transact_write_items",
                 params,
                 op_name="transact_write",
-                table=ctx.table_name,
+                table=first.table_name,
                 write=write,
             )
             return
@@ -229,16 +249,26 @@ def transact_get_op(
     """One TransactGetItems call: one result per key, in key order, ``None`` for a missing item."""
     if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable):
         raise ValidationError("keys must be a sequence of keys", code=ERR_INVALID_OPERATOR)
-    keys = list(keys)
-    _check_count(len(keys), "keys")
-    codec = ctx.codec
-    expression, names = build_projection(codec, projection, security=ctx.security)
+    results: list[T | None] = yield from routed_transact_get_op(
+        [(ctx, key) for key in keys], projection=projection
+    )
+    return results
+
+
+def routed_transact_get_op(
+    routed: Sequence[tuple[TableContext[Any], Any]], *, projection: Sequence[str] | None = None
+) -> Op[list[Any]]:
+    """One TransactGetItems call of keys, each with the context of its model (one table or several)."""
+    _check_count(len(routed), "keys")
     items: list[dict[str, Any]] = []
-    seen: set[KeyIdentity] = set()
-    for key in keys:
+    partial: list[bool] = []
+    seen: set[tuple[str, KeyIdentity]] = set()
+    for ctx, key in routed:
+        codec = ctx.codec
+        expression, names = build_projection(codec, projection, security=ctx.security)
         pk, sk = split_key(codec, key)
         key_map = codec.encode_key(pk, sk)
-        identity = key_identity(codec, key_map)
+        identity = (ctx.table_name, key_identity(codec, key_map))
         if identity in seen:
             raise _same_item("keys")
         seen.add(identity)
@@ -247,21 +277,24 @@ def transact_get_op(
             get["ProjectionExpression"] = expression
             get["ExpressionAttributeNames"] = names
         items.append({"Get": get})
+        partial.append(bool(expression) and ctx.projects(names.values()))
+    first = routed[0][0]
     response = yield from retried_call(
-        ctx.retry,
+        first.retry,
         "transact_get_items",
         {"TransactItems": items},
         op_name="transact_get",
-        table=ctx.table_name,
+        table=first.table_name,
     )
     responses = response.get("Responses") or []
-    partial = bool(expression) and ctx.projects(names.values())
-    results: list[T | None] = []
-    for index in range(len(items)):
+    results: list[Any] = []
+    for index, (ctx, _) in enumerate(routed):
         entry = responses[index] if index < len(responses) else None
         stored = entry.get("Item") if isinstance(entry, dict) else None
         if stored:
-            results.append((yield from ctx.read_item(stored, operation="transact_get", partial=partial)))
+            results.append(
+                (yield from ctx.read_item(stored, operation="transact_get", partial=partial[index]))
+            )
         else:
             results.append(None)
     return results
