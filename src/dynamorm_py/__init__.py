@@ -49,6 +49,7 @@ from .transaction import (
 
 if TYPE_CHECKING:
     from ._core.effects import PreparedRequest
+    from .client import AsyncDynamormClient, DynamormClient
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .retry import RetryPolicy
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
         unmarshal_stream_image,
         unmarshal_stream_record,
     )
-    from .client import AsyncDynamormClient, DynamormClient
     from .table import AsyncTable, Table
     from .validation import (
         MaxExpressionLength,
