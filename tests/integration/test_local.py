@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import socket
@@ -11,8 +12,7 @@ import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from types import ModuleType, SimpleNamespace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from fault_proxy import canned_server
 
 from dynamorm_py import ConditionFailedError, ModelDefinition, Table, dynamorm_field
-from dynamorm_py.errors import EncryptionNotConfiguredError
+from dynamorm_py.errors import EncryptionNotConfiguredError, TableNotFoundError
 from dynamorm_py.local import LocalDynamoDB, RemoteDynamoDB, dynamodb_from_environment, local_dynamodb
 from dynamorm_py.pytest_plugin import server_from_environment, start_server
 
@@ -216,98 +216,84 @@ def test_no_request_log_lines_reach_stderr(
 
 
 @dataclass
-class RecordedCalls:
-    ensure_table: list[dict[str, Any]] = field(default_factory=list)
-    tables: list[dict[str, Any]] = field(default_factory=list)
+class Expiring:
+    pk: str = dynamorm_field(roles=["pk"])
+    expires: int = dynamorm_field(roles=["ttl"], default=0)
 
 
-@pytest.fixture
-def recorded_table_modules(monkeypatch: pytest.MonkeyPatch) -> RecordedCalls:
-    """Stand-ins for ``dynamorm_py.schema.ensure_table`` and ``dynamorm_py.table.Table`` that record calls."""
-    calls = RecordedCalls()
-
-    def ensure_table(model: Any, **kwargs: Any) -> None:
-        calls.ensure_table.append({"model": model, **kwargs})
-
-    class Table:
-        def __init__(self, model: Any, **kwargs: Any) -> None:
-            calls.tables.append({"model": model, **kwargs})
-
-    schema = ModuleType("dynamorm_py.schema")
-    schema.ensure_table = ensure_table  # type: ignore[attr-defined]  # building a stand-in module
-    table = ModuleType("dynamorm_py.table")
-    table.Table = Table  # type: ignore[attr-defined]  # building a stand-in module
-    monkeypatch.setitem(sys.modules, "dynamorm_py.schema", schema)
-    monkeypatch.setitem(sys.modules, "dynamorm_py.table", table)
-    return calls
+@dataclass
+class Sealed:
+    pk: str = dynamorm_field(roles=["pk"])
+    secret: str = dynamorm_field(encrypted=True, default="")
 
 
-def fake_model(*, ttl: bool = False, encrypted: bool = False) -> Any:
-    attributes = {
-        "pk": SimpleNamespace(encrypted=False),
-        "secret": SimpleNamespace(encrypted=encrypted),
-    }
-    return SimpleNamespace(ttl=SimpleNamespace() if ttl else None, attributes=attributes)
+EXPIRING = ModelDefinition.from_dataclass(Expiring, table_name="local_expiring")
+SEALED = ModelDefinition.from_dataclass(Sealed, table_name="local_sealed")
 
 
-def test_table_ensures_the_table_with_ttl_and_stream(
-    dynamorm_local: Server, recorded_table_modules: RecordedCalls
-) -> None:
-    model = fake_model(ttl=True)
+def test_table_ensures_the_table_with_ttl_and_stream(dynamorm_local: Server) -> None:
+    table = dynamorm_local.table(EXPIRING, stream_view_type="NEW_IMAGE", table_name="custom")
 
-    dynamorm_local.table(model, stream_view_type="NEW_IMAGE", table_name="custom")
-
-    (ensured,) = recorded_table_modules.ensure_table
-    assert ensured["model"] is model
-    assert ensured["table_name"] == "custom"
-    assert ensured["stream_view_type"] == "NEW_IMAGE"
-    assert ensured["enable_ttl"] is True
-    (table,) = recorded_table_modules.tables
-    assert table["table_name"] == "custom"
-    assert "kms_key_arn" not in table
-    assert table["client"].meta.endpoint_url == dynamorm_local.endpoint_url
+    client = dynamorm_local.client("dynamodb")
+    described = client.describe_table(TableName="custom")["Table"]
+    assert described["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
+    ttl = client.describe_time_to_live(TableName="custom")["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires")
+    assert table.table_name == "custom"
+    assert table.client.meta.endpoint_url == dynamorm_local.endpoint_url
+    table.put(Expiring("a", expires=1))
+    assert table.get("a").expires == 1
 
 
-def test_table_without_create_does_not_ensure(
-    dynamorm_local: Server, recorded_table_modules: RecordedCalls
-) -> None:
-    dynamorm_local.table(fake_model(), create=False)
+def test_table_without_create_does_not_ensure(dynamorm_local: Server) -> None:
+    table = dynamorm_local.table(EXPIRING, create=False)
 
-    assert recorded_table_modules.ensure_table == []
-    assert len(recorded_table_modules.tables) == 1
+    assert table_names(dynamorm_local) == []
+    with pytest.raises(TableNotFoundError):
+        table.get("a")
 
 
-def test_table_with_encrypted_attributes_gets_a_local_kms_key(
-    dynamorm_local: Server, recorded_table_modules: RecordedCalls
-) -> None:
+def test_table_with_encrypted_attributes_gets_a_local_kms_key(dynamorm_local: Server) -> None:
     keys_before = kms_key_arns(dynamorm_local)
 
-    dynamorm_local.table(fake_model(encrypted=True))
+    table = dynamorm_local.table(SEALED)
 
-    (table,) = recorded_table_modules.tables
-    assert table["kms_key_arn"].startswith("arn:aws:kms:")
-    assert table["kms_client"].meta.endpoint_url == dynamorm_local.endpoint_url
-    assert kms_key_arns(dynamorm_local) - keys_before == {table["kms_key_arn"]}
-
-
-def test_table_encrypted_flag_creates_a_key_for_a_plain_model(
-    dynamorm_local: Server, recorded_table_modules: RecordedCalls
-) -> None:
-    dynamorm_local.table(fake_model(), encrypted=True)
-
-    (table,) = recorded_table_modules.tables
-    assert table["kms_key_arn"].startswith("arn:aws:kms:")
+    table.put(Sealed("a", secret="s"))
+    assert table.get("a").secret == "s"
+    (created,) = kms_key_arns(dynamorm_local) - keys_before
+    assert created.startswith("arn:aws:kms:")
 
 
-def test_table_keeps_a_given_kms_key(dynamorm_local: Server, recorded_table_modules: RecordedCalls) -> None:
+def test_table_encrypted_flag_creates_a_key_for_a_plain_model(dynamorm_local: Server) -> None:
     keys_before = kms_key_arns(dynamorm_local)
 
-    dynamorm_local.table(fake_model(encrypted=True), kms_key_arn="arn:aws:kms:us-east-1:1:key/given")
+    dynamorm_local.table(EXPIRING, encrypted=True)
 
-    (table,) = recorded_table_modules.tables
-    assert table["kms_key_arn"] == "arn:aws:kms:us-east-1:1:key/given"
-    assert table["kms_client"] is not None
+    assert len(kms_key_arns(dynamorm_local) - keys_before) == 1
+
+
+def test_table_keeps_a_given_kms_key(dynamorm_local: Server) -> None:
+    given = dynamorm_local.create_kms_key()
+    keys_before = kms_key_arns(dynamorm_local)
+
+    table = dynamorm_local.table(SEALED, kms_key_arn=given)
+
+    table.put(Sealed("a", secret="s"))
+    assert table.get("a").secret == "s"
     assert kms_key_arns(dynamorm_local) == keys_before
+
+
+def test_async_table_follows_the_same_rules(dynamorm_local: Server) -> None:
+    keys_before = kms_key_arns(dynamorm_local)
+
+    async def scenario() -> str:
+        async with dynamorm_local.async_table(SEALED) as table:
+            await table.put(Sealed("a", secret="s"))
+            return (await table.get("a")).secret
+
+    assert asyncio.run(scenario()) == "s"
+    assert len(kms_key_arns(dynamorm_local) - keys_before) == 1
+    assert table_names(dynamorm_local) == ["local_sealed"]
 
 
 # --- without moto ------------------------------------------------------------------------------------------
