@@ -49,6 +49,7 @@ from .transaction import (
 
 if TYPE_CHECKING:
     from ._core.effects import PreparedRequest
+    from .dms import DmsWarning, dump_dms_document, load_dms_file, models_from_dms
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .retry import RetryPolicy
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
@@ -102,6 +103,10 @@ _LAZY = {
     "validate_table_name": "validation",
     "validate_index_name": "validation",
     "RetryPolicy": "retry",
+    "DmsWarning": "dms",
+    "load_dms_file": "dms",
+    "models_from_dms": "dms",
+    "dump_dms_document": "dms",
     "StreamRecord": "streams",
     "parse_stream_record": "streams",
     "parse_stream_event": "streams",
@@ -118,6 +123,7 @@ __all__ = [
     "CancellationReason",
     "ConditionFailedError",
     "CredentialsError",
+    "DmsWarning",
     "DynamormPyError",
     "EncryptionNotConfiguredError",
     "FilterCondition",
@@ -161,10 +167,13 @@ __all__ = [
     "create_table",
     "delete_table",
     "describe_table",
+    "dump_dms_document",
     "dynamorm_field",
     "ensure_table",
     "gsi",
+    "load_dms_file",
     "lsi",
+    "models_from_dms",
     "parse_stream_event",
     "parse_stream_record",
     "unmarshal_stream_image",
