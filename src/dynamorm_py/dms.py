@@ -271,8 +271,9 @@ def _position(mark: Any) -> str:
 def _load_yaml(raw: str) -> Any:
     import yaml
 
-    loader = _loader_class()(raw)
+    loader = None
     try:
+        loader = _loader_class()(raw)
         return loader.get_single_data()
     except _YamlProblem as exc:
         raise _error(f"{_position(exc.mark)}{exc.message}") from None
@@ -282,13 +283,17 @@ def _load_yaml(raw: str) -> Any:
         if "expected a single document" in str(exc.context or ""):
             problem = "more than one YAML document in the stream; a DMS file holds exactly one"
         raise _error(f"not valid YAML: {_position(mark)}{problem}") from None
+    except yaml.reader.ReaderError as exc:
+        raise _error(
+            f"not valid YAML: character #x{exc.character:04x} at position {exc.position} is not allowed"
+        ) from None
     except yaml.YAMLError as exc:
-        # Reader errors (control characters) carry their position in their own text.
-        raise _error(f"not valid YAML: {exc}") from None
+        raise _error(f"not valid YAML: {type(exc).__name__}") from None
     except RecursionError:
         raise _error(f"not valid YAML: nested deeper than {MAX_NESTING} levels") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 # parsing and validation -------------------------------------------------------------------------------------
