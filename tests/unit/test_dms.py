@@ -653,7 +653,7 @@ def test_a_file_that_is_not_utf8_is_a_typed_error(tmp_path: Path) -> None:
 def test_empty_and_binary_files_are_typed_errors(content: bytes, tmp_path: Path) -> None:
     path = tmp_path / "x.yml"
     path.write_bytes(content)
-    with pytest.raises(ValidationError, match="x.yml: "):
+    with pytest.raises(ValidationError, match=r"x\.yml: "):
         load_dms_file(path)
 
 
