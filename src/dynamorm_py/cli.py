@@ -247,8 +247,9 @@ def _models_of(path: str, no_enforce_naming: bool) -> dict[str, Any]:
                 exc.message = f"{path}: {exc.message}"
                 exc.args = (exc.message,)
             raise
-    for warning in caught:
-        print(f"warning: {path}: {warning.message}", file=sys.stderr)
+    # Building the models validates the document again: each warning is shown once.
+    for message in dict.fromkeys(str(warning.message) for warning in caught):
+        print(f"warning: {path}: {message}", file=sys.stderr)
     return models
 
 
