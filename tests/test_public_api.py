@@ -67,6 +67,11 @@ EXPECTED_ALL = {
     "QueryPlan",
     "QueryShape",
     "ScanShape",
+    # DMS schema documents
+    "DmsWarning",
+    "dump_dms_document",
+    "load_dms_file",
+    "models_from_dms",
     # streams
     "StreamRecord",
     "parse_stream_event",
@@ -192,6 +197,15 @@ SUBMODULE_NAMES = {
         "ScanShape",
     ],
     "dynamorm_py.local": ["LocalDynamoDB", "local_dynamodb"],
+    "dynamorm_py.dms": [
+        "parse_dms_document",
+        "get_dms_model",
+        "assert_model_definition_equivalent_to_dms",
+        "load_dms_file",
+        "models_from_dms",
+        "dump_dms_document",
+        "DmsWarning",
+    ],
 }
 
 
@@ -223,12 +237,17 @@ def test_top_level_names_are_the_submodule_objects() -> None:
     assert dynamorm_py.Table is table.Table
     assert dynamorm_py.ModelDefinition is model.ModelDefinition
     assert dynamorm_py.NotFoundError is errors.NotFoundError
+    from dynamorm_py import dms
+
+    assert dynamorm_py.models_from_dms is dms.models_from_dms
+    assert dynamorm_py.DmsWarning is dms.DmsWarning
 
 
 def test_importing_the_package_imports_no_extra_and_no_lazy_module() -> None:
     code = (
         "import sys, dynamorm_py\n"
-        "watched = ('moto', 'aiobotocore', 'dynamorm_py.table', 'dynamorm_py.schema', 'dynamorm_py.retry')\n"
+        "watched = ('moto', 'aiobotocore', 'yaml', 'dynamorm_py.table', 'dynamorm_py.schema', "
+        "'dynamorm_py.retry', 'dynamorm_py.dms')\n"
         "loaded = [m for m in watched if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )

@@ -50,6 +50,7 @@ from .transaction import (
 if TYPE_CHECKING:
     from ._core.effects import PreparedRequest
     from .client import AsyncDynamormClient, DynamormClient
+    from .dms import DmsWarning, dump_dms_document, load_dms_file, models_from_dms
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .retry import RetryPolicy
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
@@ -105,6 +106,10 @@ _LAZY = {
     "validate_table_name": "validation",
     "validate_index_name": "validation",
     "RetryPolicy": "retry",
+    "DmsWarning": "dms",
+    "load_dms_file": "dms",
+    "models_from_dms": "dms",
+    "dump_dms_document": "dms",
     "StreamRecord": "streams",
     "parse_stream_record": "streams",
     "parse_stream_event": "streams",
@@ -122,6 +127,7 @@ __all__ = [
     "CancellationReason",
     "ConditionFailedError",
     "CredentialsError",
+    "DmsWarning",
     "DynamormClient",
     "DynamormPyError",
     "EncryptionNotConfiguredError",
@@ -166,10 +172,13 @@ __all__ = [
     "create_table",
     "delete_table",
     "describe_table",
+    "dump_dms_document",
     "dynamorm_field",
     "ensure_table",
     "gsi",
+    "load_dms_file",
     "lsi",
+    "models_from_dms",
     "parse_stream_event",
     "parse_stream_record",
     "unmarshal_stream_image",

@@ -65,6 +65,29 @@ class ModelDefinition(Generic[T]):
         """Read and validate a dataclass model (see api.md §1.2 for every rule)."""
         return _build_model(cls, model_type, table_name=table_name, indexes=indexes, naming=naming)
 
+    @classmethod
+    def from_dms(
+        cls,
+        doc: Mapping[str, Any] | str,
+        name: str,
+        *,
+        table_name: str | None = None,
+        enforce_naming: bool = True,
+    ) -> ModelDefinition[Any]:
+        """A generated dataclass and its model for the DMS model ``name`` (a ``str`` is parsed first)."""
+        from .dms import model_from_dms
+
+        model: ModelDefinition[Any] = model_from_dms(
+            cls, doc, name, table_name=table_name, enforce_naming=enforce_naming
+        )
+        return model
+
+    def to_dms(self) -> dict[str, Any]:
+        """This model as one DMS model mapping (see ``dump_dms_document`` for a whole document)."""
+        from .dms import model_to_dms
+
+        return model_to_dms(self)
+
     # lifecycle roles -------------------------------------------------------------------------------
 
     def _role(self, role: str) -> AttributeDefinition | None:
