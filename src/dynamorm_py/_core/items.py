@@ -97,9 +97,7 @@ def put_request(
 ) -> Op[tuple[dict[str, Any], dict[str, Any]]]:
     """The PutItem request for ``item`` and the lifecycle values written (shared with transactions)."""
     encoded = encode_put_item(ctx, item, now=now if now is not None else ctx.read_clock())
-    if encoded.encrypted:
-        yield from seal_put_item(ctx, encoded, operation=operation)
-    params: dict[str, Any] = {"TableName": ctx.table_name, "Item": encoded.item}
+    built: tuple[str, ExpressionParts] | None = None
     # Without any condition input build_condition renders nothing; batch puts skip it (bench/batch.py).
     if (
         if_not_exists
@@ -108,7 +106,8 @@ def put_request(
         or expression_attribute_values
         or condition is not None
     ):
-        expression, parts = build_condition(
+        # Checked before sealing: a refused condition costs no KMS call.
+        built = build_condition(
             ctx.codec,
             if_not_exists=if_not_exists,
             condition_expression=condition_expression,
@@ -117,7 +116,11 @@ def put_request(
             security=ctx.security,
             condition=condition,
         )
-        add_expression_maps(params, parts, condition=expression)
+    if encoded.encrypted:
+        yield from seal_put_item(ctx, encoded, operation=operation)
+    params: dict[str, Any] = {"TableName": ctx.table_name, "Item": encoded.item}
+    if built is not None:
+        add_expression_maps(params, built[1], condition=built[0])
     return params, encoded.lifecycle
 
 
