@@ -273,6 +273,7 @@ def test_table_single_item_conveniences_have_their_documented_parameters() -> No
     assert keyword_only(Table.get) == ["consistent_read", "default"]
     assert keyword_only(Table.exists) == ["consistent_read"]
     assert keyword_only(Table.delete_item) == [
+        "condition",
         "condition_expression",
         "expression_attribute_names",
         "expression_attribute_values",
@@ -280,6 +281,8 @@ def test_table_single_item_conveniences_have_their_documented_parameters() -> No
     ]
     assert "upsert" in keyword_only(Table.update)
     assert "upsert" in keyword_only(Table.update_item)
+    for write in (Table.put, Table.delete, Table.update, Table.update_item):
+        assert "condition" in keyword_only(write)
 
 
 def _public_objects() -> list[tuple[str, Any]]:

@@ -1,10 +1,17 @@
-"""Transaction actions: put, update, delete and condition check on one table."""
+"""Transaction actions: put, update, delete and condition check on one table.
+
+Each action takes its caller condition either typed (``condition=``, the filter objects of
+``dynamorm_py.query`` combined with ``&``, ``|``, ``~``) or raw (``condition_expression`` and its placeholder
+maps), never both.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, Union
+
+from ._blocks.filters import FilterExpression
 
 __all__ = [
     "TransactConditionCheck",
@@ -26,6 +33,7 @@ class TransactPut(Generic[T]):
     expression_attribute_names: Mapping[str, str] | None = None
     expression_attribute_values: Mapping[str, Any] | None = None
     if_not_exists: bool = False
+    condition: FilterExpression | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,9 @@ class TransactDelete:
     expression_attribute_names: Mapping[str, str] | None = None
     expression_attribute_values: Mapping[str, Any] | None = None
     expected_version: int | None = None
+    condition: FilterExpression | None = field(default=None, kw_only=True)
     # Through a DynamormClient: the item's model (its ModelDefinition or dataclass); Table ignores it.
-    model: Any = None
+    model: Any = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -53,21 +62,23 @@ class TransactUpdate:
     expression_attribute_names: Mapping[str, str] | None = None
     expression_attribute_values: Mapping[str, Any] | None = None
     expected_version: int | None = None
+    condition: FilterExpression | None = field(default=None, kw_only=True)
     # Through a DynamormClient: the item's model (its ModelDefinition or dataclass); Table ignores it.
-    model: Any = None
+    model: Any = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
 class TransactConditionCheck:
-    """Check a condition on one item without writing it."""
+    """Check a condition on one item without writing it: ``condition`` or ``condition_expression``."""
 
     pk: Any
     sk: Any
-    condition_expression: str
+    condition_expression: str | None = None
     expression_attribute_names: Mapping[str, str] | None = None
     expression_attribute_values: Mapping[str, Any] | None = None
+    condition: FilterExpression | None = field(default=None, kw_only=True)
     # Through a DynamormClient: the item's model (its ModelDefinition or dataclass); Table ignores it.
-    model: Any = None
+    model: Any = field(default=None, kw_only=True)
 
 
 TransactWriteAction = Union[TransactPut[T], TransactDelete, TransactUpdate, TransactConditionCheck]  # noqa: UP007

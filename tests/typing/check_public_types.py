@@ -17,8 +17,10 @@ from dynamorm_py import (
     PreparedRequest,
     RetryPolicy,
     Table,
+    TransactConditionCheck,
     dynamorm_field,
 )
+from dynamorm_py.query import FilterCondition, FilterExpression, FilterGroup
 from dynamorm_py.update_builder import AsyncUpdateBuilder, UpdateBuilder
 
 
@@ -57,6 +59,15 @@ def check(table: Table[Note], note: Note) -> None:
     assert_type(table.transact_get([("a", "b")]), list[Note | None])
     assert_type(table.explain.put(note), PreparedRequest)
     assert_type(table.model, ModelDefinition[Note])
+    # Typed write conditions: the filter objects, combined with &, | and ~.
+    condition = FilterCondition.eq("body", "x") & ~FilterCondition.exists("title")
+    assert_type(condition, FilterGroup)
+    assert_type(~condition, FilterExpression)
+    assert_type(FilterCondition.eq("body", "x") | condition, FilterGroup)
+    assert_type(table.put(note, condition=condition), Note)
+    assert_type(table.update("a", "b", {"body": "y"}, condition=~condition), Note)
+    assert_type(table.delete_item(note, condition=FilterCondition.exists("body")), None)
+    TransactConditionCheck("a", "b", condition=condition)
     assert_type(
         Table(table.model, client=table.client, retry_policy=RetryPolicy(max_attempts=1)), Table[Note]
     )

@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from doubles import RecordingClient
+from doubles import FakeKms, RecordingClient
 from dynamorm_py._core.effects import PreparedRequest
 from dynamorm_py.errors import (
     ERR_CONDITION_FAILED,
+    ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
     ERR_INVALID_VALUE,
@@ -39,12 +40,14 @@ from dynamorm_py.errors import (
     ValidationError,
 )
 from dynamorm_py.model import ModelDefinition, dynamorm_field
+from dynamorm_py.query import FilterCondition, FilterGroup
 from dynamorm_py.retry import RetryPolicy
 from dynamorm_py.table import Table
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 NOW_TEXT = "2026-01-02T03:04:05.000000000Z"
 SECRET = "s3cr3t-value-7f3a"
+ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def fixed_clock() -> datetime:
@@ -2484,3 +2487,253 @@ def test_a_guarded_increment_is_not_resent_after_an_answer_was_lost() -> None:
         table.update_builder("a1").add("balance", 1).condition("balance", ">", 0).execute()
 
     assert len(client.calls) == 1
+
+
+# --- typed conditions (condition=) -------------------------------------------------------------------------
+
+
+@dataclass
+class Vault:
+    id: str = dynamorm_field(roles=["pk"])
+    label: str = ""
+    pin: str = dynamorm_field(encrypted=True, default="")
+
+
+VAULTS = ModelDefinition.from_dataclass(Vault, table_name="vaults")
+NOT_BOB = ~FilterCondition.eq("nickname", "bob")
+
+
+def test_put_with_a_typed_condition_and_if_not_exists_sends_both(
+    users: Table[User], client: RecordingClient
+) -> None:
+    users.put(
+        User(pk="u1", sk="profile"),
+        condition=NOT_BOB | FilterCondition.not_exists("nickname"),
+        if_not_exists=True,
+    )
+
+    request = client.last
+    assert request["ConditionExpression"] == (
+        "(NOT (#wc_nickname = :wc1) OR attribute_not_exists(#wc_nickname)) AND (attribute_not_exists(#lc_pk))"
+    )
+    assert request["ExpressionAttributeNames"] == {"#lc_pk": "PK", "#wc_nickname": "nickname"}
+    assert request["ExpressionAttributeValues"] == {":wc1": {"S": "bob"}}
+    assert request["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+
+
+def test_put_with_only_a_typed_condition(notes: Table[Note], client: RecordingClient) -> None:
+    notes.put(Note(id="n1"), condition=FilterCondition.lt("count", 3))
+
+    assert client.last["ConditionExpression"] == "#wc_count < :wc1"
+    assert client.last["ExpressionAttributeNames"] == {"#wc_count": "count"}
+    assert client.last["ExpressionAttributeValues"] == {":wc1": {"N": "3"}}
+
+
+def test_put_with_an_empty_typed_condition_is_unconditional(
+    notes: Table[Note], client: RecordingClient
+) -> None:
+    notes.put(Note(id="n1"), condition=FilterGroup.and_())
+
+    assert set(client.last) == {"TableName", "Item"}
+
+
+def test_delete_and_delete_item_and_the_typed_condition_before_the_version_lock(
+    users: Table[User], client: RecordingClient
+) -> None:
+    users.delete("u1", "profile", condition=NOT_BOB, expected_version=3)
+    users.delete_item(User(pk="u1", sk="profile", version=3), condition=NOT_BOB)
+
+    first, second = (params for _, params in client.calls)
+    assert (
+        first
+        == second
+        == {
+            "TableName": "users_contract",
+            "Key": USER_KEY,
+            "ConditionExpression": "(NOT (#wc_nickname = :wc1)) AND (#lc_ver = :lc_expected)",
+            "ExpressionAttributeNames": {"#lc_ver": "version", "#wc_nickname": "nickname"},
+            "ExpressionAttributeValues": {":lc_expected": {"N": "3"}, ":wc1": {"S": "bob"}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    )
+
+
+def test_update_and_update_item_and_the_typed_condition_before_the_version_lock() -> None:
+    client = RecordingClient({"update_item": {"Attributes": stored_user(version=4)}})
+    users = table_of(USERS, client)
+    condition = FilterCondition.exists("nickname") & FilterCondition.in_("email_hash", ["h", "i"])
+
+    users.update("u1", "profile", {"nickname": "bob"}, expected_version=3, condition=condition)
+    users.update_item(
+        User(pk="u1", sk="profile", nickname="bob", version=3), ["nickname"], condition=condition
+    )
+
+    first, second = (params for _, params in client.calls)
+    assert first == second
+    assert first["ConditionExpression"] == (
+        "(attribute_exists(#wc_nickname) AND #wc_email_hash IN (:wc1, :wc2)) AND (#lc_ver = :lc_expected)"
+    )
+    assert first["ExpressionAttributeNames"] == {
+        "#d_nickname": "nickname",
+        "#lc_upd": "updatedAt",
+        "#lc_ver": "version",
+        "#wc_nickname": "nickname",
+        "#wc_email_hash": "emailHash",
+    }
+    assert first["ExpressionAttributeValues"] == {
+        ":d_nickname": {"S": "bob"},
+        ":lc_now": {"S": NOW_TEXT},
+        ":lc_expected": {"N": "3"},
+        ":lc_one": {"N": "1"},
+        ":wc1": {"S": "h"},
+        ":wc2": {"S": "i"},
+    }
+
+
+def test_the_existence_guard_is_anded_after_a_typed_condition(
+    profiles: Table[Profile], client: RecordingClient
+) -> None:
+    profiles.update("p1", None, {"bio": "x"}, condition=FilterCondition.ne("bio", "y"))
+
+    assert client.last["ConditionExpression"] == "(#wc_bio <> :wc1) AND (attribute_exists(#lc_pk))"
+    assert client.last["ExpressionAttributeNames"] == {
+        "#d_bio": "bio",
+        "#lc_upd": "updated_at",
+        "#wc_bio": "bio",
+        "#lc_pk": "id",
+    }
+
+
+def test_a_guarded_update_with_a_false_typed_condition_is_condition_failed_and_on_no_item_not_found(
+    client: RecordingClient,
+) -> None:
+    profiles = table_of(PROFILES, client)
+    client.responses["update_item"] = condition_failure(STORED_PROFILE)
+    with pytest.raises(ConditionFailedError):
+        profiles.update("p1", None, {"bio": "x"}, condition=FilterCondition.eq("bio", "nope"))
+    client.responses["update_item"] = condition_failure(None)
+    with pytest.raises(NotFoundError):
+        profiles.update("p1", None, {"bio": "x"}, condition=FilterCondition.eq("bio", "nope"))
+
+
+def test_explain_shows_the_rendered_typed_condition(users: Table[User], client: RecordingClient) -> None:
+    explained = users.explain.update(
+        "u1", "profile", {"nickname": "bob"}, expected_version=0, condition=NOT_BOB
+    )
+    put = users.explain.put(User(pk="u1", sk="profile"), condition=NOT_BOB)
+    delete = users.explain.delete_item(User(pk="u1", sk="profile", version=2), condition=NOT_BOB)
+
+    assert (
+        explained.params["ConditionExpression"] == "(NOT (#wc_nickname = :wc1)) AND (#lc_ver = :lc_expected)"
+    )
+    assert put.params["ConditionExpression"] == "NOT (#wc_nickname = :wc1)"
+    assert delete.params["ConditionExpression"] == "(NOT (#wc_nickname = :wc1)) AND (#lc_ver = :lc_expected)"
+    assert client.calls == []
+
+
+WRITES: list[tuple[str, Callable[..., Any]]] = [
+    ("put", lambda t, **kw: t.put(User(pk="u1", sk="profile"), **kw)),
+    ("delete", lambda t, **kw: t.delete("u1", "profile", **kw)),
+    ("delete_item", lambda t, **kw: t.delete_item(User(pk="u1", sk="profile", version=1), **kw)),
+    ("update", lambda t, **kw: t.update("u1", "profile", {"nickname": "x"}, expected_version=1, **kw)),
+    (
+        "update_item",
+        lambda t, **kw: t.update_item(User(pk="u1", sk="profile", version=1), ["nickname"], **kw),
+    ),
+]
+
+
+@pytest.mark.parametrize(("operation", "write"), WRITES, ids=[name for name, _ in WRITES])
+@pytest.mark.parametrize(
+    ("raw", "argument"),
+    [
+        ({"condition_expression": "attribute_exists(PK)"}, "condition_expression"),
+        ({"expression_attribute_values": {":n": "bob"}}, "expression_attribute_values"),
+    ],
+)
+def test_every_write_refuses_a_typed_and_a_raw_condition_together(
+    users: Table[User],
+    client: RecordingClient,
+    operation: str,
+    write: Callable[..., Any],
+    raw: dict[str, Any],
+    argument: str,
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        write(users, condition=NOT_BOB, **raw)
+
+    error = info.value
+    assert (error.code, error.field, error.operation, error.table) == (
+        ERR_INVALID_OPERATOR,
+        argument,
+        operation,
+        "users_contract",
+    )
+    assert client.calls == []
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda t, c: t.put(Vault(id="v1"), condition=c),
+        lambda t, c: t.delete("v1", condition=c),
+        lambda t, c: t.update("v1", None, {"label": "x"}, condition=c),
+    ],
+    ids=["put", "delete", "update"],
+)
+def test_a_typed_condition_on_an_encrypted_field_is_refused_before_any_call(
+    write: Callable[..., Any],
+) -> None:
+    client = RecordingClient()
+    kms = FakeKms()
+    vaults = table_of(VAULTS, client, kms_key_arn=ARN, kms_client=kms)
+
+    with pytest.raises(ValidationError) as info:
+        write(vaults, FilterCondition.eq("label", "a") & FilterCondition.eq("pin", "1234"))
+
+    assert (info.value.code, info.value.field) == (ERR_ENCRYPTED_FIELD_NOT_QUERYABLE, "pin")
+    assert "1234" not in str(info.value)
+    assert client.calls == [] and kms.calls == []
+
+
+# A typed condition is the caller's own condition: after a lost answer the retry layer reads the item that
+# came back with the failure exactly as it does for a raw condition.
+
+
+def test_a_put_if_not_exists_with_a_typed_condition_is_no_claim_after_a_lost_answer() -> None:
+    # Ours may have applied and been overwritten by another writer whom our condition then refused.
+    table, _ = retried(USERS, put_item=[lost(), condition_failed(stored_user(nickname="eve"))])
+
+    with pytest.raises(OutcomeUnknownError):
+        table.put(User(pk="u1", sk="profile", nickname="bob"), if_not_exists=True, condition=NOT_BOB)
+
+
+def test_a_put_with_a_typed_condition_recognises_the_item_it_sent_after_a_lost_answer() -> None:
+    user = User(pk="u1", sk="profile", nickname="bob")
+    sent = table_of(USERS, RecordingClient()).explain.put(user, condition=NOT_BOB).params["Item"]
+    table, client = retried(USERS, put_item=[lost(), condition_failed(sent)])
+
+    assert table.put(user, condition=NOT_BOB).nickname == "bob"
+    first, second = client.calls
+    assert first == second and first[1]["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+
+
+def test_a_versioned_update_with_a_typed_condition_recognises_its_own_write_after_a_lost_answer() -> None:
+    table, _ = retried(USERS, update_item=[lost(), condition_failed(stored_user(version=1, nickname="bob"))])
+    condition = FilterCondition.exists("email_hash")
+
+    user = table.update("u1", "profile", {"nickname": "bob"}, expected_version=0, condition=condition)
+    assert (user.version, user.nickname) == (1, "bob")
+
+    table, _ = retried(USERS, update_item=[lost(), condition_failed(stored_user(version=1, nickname="eve"))])
+    with pytest.raises(ConditionFailedError) as info:
+        table.update("u1", "profile", {"nickname": "bob"}, expected_version=0, condition=condition)
+    assert not isinstance(info.value, OutcomeUnknownError)
+
+
+def test_a_delete_with_a_typed_condition_is_done_when_the_item_is_gone_after_a_lost_answer() -> None:
+    table, client = retried(NOTES, delete_item=[lost(), condition_failed(None)])
+
+    table.delete("n1", condition=FilterCondition.eq("title", "t"))
+
+    assert len(client.calls) == 2

@@ -406,6 +406,21 @@ SCENARIOS = [
         ),
     ),
     scenario(
+        "put_with_typed_condition",
+        [("put_item", {})],
+        step("put", O1, condition=STATUS_NEW & ~FilterCondition.exists("note"), if_not_exists=True),
+    ),
+    scenario(
+        "put_with_typed_condition_failed",
+        [("put_item", client_error("ConditionalCheckFailedException", "PutItem"))],
+        step("put", O1, condition=~STATUS_NEW | FilterCondition.lt("number", 5)),
+    ),
+    scenario(
+        "put_with_typed_and_raw_condition",
+        [],
+        step("put", O1, condition=STATUS_NEW, condition_expression="attribute_exists(note)"),
+    ),
+    scenario(
         "put_throttled_then_written",
         [("put_item", client_error(PTEE, "PutItem")), ("put_item", {})],
         step("put", O1),
@@ -624,6 +639,20 @@ SCENARIOS = [
                 TransactConditionCheck("c1", 3, "attribute_exists(note)"),
             ],
             client_request_token="token-1",
+        ),
+    ),
+    scenario(
+        "transact_write_typed_conditions",
+        [("transact_write_items", {})],
+        step(
+            "transact_write",
+            [
+                TransactPut(O1, condition=~STATUS_NEW),
+                TransactUpdate("c1", 1, {"note": "moved"}, expected_version=2, condition=STATUS_NEW),
+                TransactDelete("c1", 2, condition=FilterCondition.begins_with("note", "n")),
+                TransactConditionCheck("c1", 3, condition=STATUS_NEW | FilterCondition.exists("note")),
+            ],
+            client_request_token="token-2",
         ),
     ),
     scenario(
@@ -848,11 +877,26 @@ EXPECTED_PATHS: dict[str, Callable[[Outcome], bool]] = {
         and o.error.reason_codes == ("None", "ConditionalCheckFailed")
     ),
     "encrypted_get": lambda o: o.result == CARD,
+    "put_with_typed_condition": lambda o: (
+        o.calls[0][2]["ConditionExpression"]
+        == "(#wc_status = :wc1 AND NOT (attribute_exists(#wc_note))) AND (attribute_not_exists(#lc_pk))"
+    ),
+    "put_with_typed_condition_failed": lambda o: isinstance(o.error, ConditionFailedError),
+    "transact_write_typed_conditions": lambda o: (
+        [next(iter(i.values()))["ConditionExpression"] for i in o.calls[0][2]["TransactItems"]]
+        == [
+            "NOT (#wc_status = :wc1)",
+            "(#wc_status = :wc1) AND (#lc_ver = :lc_expected)",
+            "begins_with(#wc_note, :wc1)",
+            "(#wc_status = :wc1 OR attribute_exists(#wc_note))",
+        ]
+    ),
     "parse_stream_event": lambda o: [r.new for r in o.result] == [CARD, CARD],
     "scan_all_segments_concurrent": lambda o: len(o.result) == 12,
 }
 
 REFUSED = [
+    "put_with_typed_and_raw_condition",
     "bad_cursor",
     "bad_page_limit",
     "batch_write_duplicate_keys",

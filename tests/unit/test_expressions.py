@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -19,14 +20,16 @@ from dynamorm_py._blocks.filters import build_filter
 from dynamorm_py._blocks.terms import ExpressionParts, field_suffix
 from dynamorm_py._blocks.updates import build_update
 from dynamorm_py.errors import (
+    ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INVALID_MODEL,
+    ERR_INVALID_OPERATOR,
     ERR_INVALID_VALUE,
     ERR_SECURITY_VALIDATION,
     SecurityValidationError,
     ValidationError,
 )
 from dynamorm_py.model import ModelDefinition, dynamorm_field
-from dynamorm_py.query import FilterCondition
+from dynamorm_py.query import FilterCondition, FilterGroup
 
 NOW_TEXT = "2026-01-02T03:04:05.000000000Z"
 
@@ -622,3 +625,353 @@ def test_filter_operands_of_another_type_are_rejected_naming_the_field(
     assert info.value.code == ERR_INVALID_VALUE
     assert info.value.field == attribute
     assert expected in str(info.value)
+
+
+# --- typed write conditions (condition=) ------------------------------------------------------------------
+
+
+class Stage(StrEnum):
+    OPEN = "open"
+    SHIPPED = "shipped"
+
+
+class Upper:
+    """A converter: stored upper-case."""
+
+    def to_dynamodb(self, value: Any) -> Any:
+        return str(value).upper()
+
+    def from_dynamodb(self, value: Any) -> Any:
+        return str(value).lower()
+
+
+@dataclass
+class Parcel:
+    id: str = dynamorm_field(roles=["pk"])
+    stage: Stage = Stage.OPEN
+    region: str = dynamorm_field(converter=Upper(), default="eu")
+    weight: int = 0
+    sent_at: datetime | None = dynamorm_field(name="sentAt", default=None)
+    labels: set[str] = field(default_factory=set)
+    pin: str = dynamorm_field(encrypted=True, default="")
+    version: int = dynamorm_field(roles=["version"], default=0)
+
+
+PARCELS = ModelDefinition.from_dataclass(Parcel, table_name="parcels")
+OPEN = FilterCondition.eq("stage", Stage.OPEN)
+HEAVY = FilterCondition.gt("weight", 10)
+SENT = FilterCondition.exists("sent_at")
+
+
+@pytest.mark.parametrize(
+    ("condition", "expression", "values"),
+    [
+        (FilterCondition.eq("weight", 1), "#wc_weight = :wc1", [{"N": "1"}]),
+        (FilterCondition.ne("weight", 1), "#wc_weight <> :wc1", [{"N": "1"}]),
+        (FilterCondition.lt("weight", 1), "#wc_weight < :wc1", [{"N": "1"}]),
+        (FilterCondition.lte("weight", 1), "#wc_weight <= :wc1", [{"N": "1"}]),
+        (FilterCondition.gt("weight", 1), "#wc_weight > :wc1", [{"N": "1"}]),
+        (FilterCondition.gte("weight", 1), "#wc_weight >= :wc1", [{"N": "1"}]),
+        (
+            FilterCondition.between("weight", 1, 9),
+            "#wc_weight BETWEEN :wc1 AND :wc2",
+            [{"N": "1"}, {"N": "9"}],
+        ),
+        (
+            FilterCondition.in_("stage", [Stage.OPEN, Stage.SHIPPED]),
+            "#wc_stage IN (:wc1, :wc2)",
+            [{"S": "open"}, {"S": "shipped"}],
+        ),
+        (FilterCondition.begins_with("region", "e"), "begins_with(#wc_region, :wc1)", [{"S": "e"}]),
+        (FilterCondition.contains("labels", "fragile"), "contains(#wc_labels, :wc1)", [{"S": "fragile"}]),
+        (FilterCondition.exists("sent_at"), "attribute_exists(#wc_sent_at)", []),
+        (FilterCondition.not_exists("sent_at"), "attribute_not_exists(#wc_sent_at)", []),
+    ],
+)
+def test_a_typed_condition_renders_every_operator_with_its_own_placeholders(
+    condition: FilterCondition, expression: str, values: list[AV]
+) -> None:
+    rendered, parts = build_condition(PARCELS.codec, condition=condition)
+
+    assert rendered == expression
+    assert parts.names == {f"#wc_{condition.field}": PARCELS.codec.by_name[condition.field].attribute_name}
+    assert parts.values == {f":wc{n}": v for n, v in enumerate(values, 1)}
+
+
+def test_typed_condition_values_go_through_the_field_codec() -> None:
+    sent = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    condition = (
+        FilterCondition.eq("region", "us")
+        & FilterCondition.lt("sent_at", sent)
+        & FilterCondition.eq("stage", "open")
+    )
+
+    _, parts = build_condition(PARCELS.codec, condition=condition)
+
+    assert parts.names == {"#wc_region": "region", "#wc_sent_at": "sentAt", "#wc_stage": "stage"}
+    assert parts.values == {
+        ":wc1": {"S": "US"},
+        ":wc2": {"S": "2026-03-04T05:06:07.000000000Z"},
+        ":wc3": {"S": "open"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("condition", "attribute"),
+    [
+        (FilterCondition.eq("weight", "10"), "weight"),
+        (FilterCondition.eq("sent_at", "2026-01-01"), "sentAt"),
+        (FilterCondition.eq("stage", "lost"), "stage"),
+    ],
+)
+def test_typed_condition_values_of_the_wrong_type_are_rejected_naming_the_field(
+    condition: FilterCondition, attribute: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_condition(PARCELS.codec, condition=condition)
+
+    assert info.value.code == ERR_INVALID_VALUE
+    assert info.value.field == attribute
+
+
+def test_ampersand_pipe_and_tilde_build_and_or_and_not_groups() -> None:
+    assert FilterGroup.and_(OPEN, HEAVY) == OPEN & HEAVY
+    assert FilterGroup.or_(OPEN, HEAVY) == OPEN | HEAVY
+    assert ~OPEN == FilterGroup.not_(OPEN) == FilterGroup("NOT", (OPEN,))
+    assert FilterGroup("NOT", (FilterGroup.and_(OPEN, HEAVY),)) == ~(OPEN & HEAVY)
+    assert ~~OPEN == OPEN
+
+
+def test_chains_of_one_operator_flatten_into_one_group_and_mixed_ones_nest() -> None:
+    assert FilterGroup.and_(OPEN, HEAVY, SENT) == OPEN & HEAVY & SENT
+    assert FilterGroup.or_(OPEN, HEAVY, SENT, OPEN) == (OPEN | HEAVY) | (SENT | OPEN)
+    assert FilterGroup.and_(OPEN, FilterGroup.or_(HEAVY, SENT)) == OPEN & (HEAVY | SENT)
+    assert FilterGroup.or_(FilterGroup.and_(OPEN, HEAVY), SENT) == (OPEN & HEAVY) | SENT
+
+
+@pytest.mark.parametrize("other", ["weight > 10", 1, None])
+def test_combining_a_filter_with_something_else_is_a_type_error(other: Any) -> None:
+    with pytest.raises(TypeError):
+        OPEN & other
+    with pytest.raises(TypeError):
+        other | HEAVY
+
+
+def test_nested_groups_and_not_render_with_parentheses_once() -> None:
+    condition = OPEN & ~(HEAVY | SENT) & ~FilterCondition.contains("labels", "fragile")
+
+    rendered, parts = build_condition(PARCELS.codec, condition=condition)
+
+    assert rendered == (
+        "(#wc_stage = :wc1 AND NOT (#wc_weight > :wc2 OR attribute_exists(#wc_sent_at))"
+        " AND NOT (contains(#wc_labels, :wc3)))"
+    )
+    assert list(parts.values) == [":wc1", ":wc2", ":wc3"]
+
+
+def test_not_is_part_of_the_filter_tree_so_filters_render_it_too() -> None:
+    rendered, parts = build_filter(PARCELS.codec, ~OPEN | FilterGroup.not_(HEAVY & SENT), security=True)
+
+    assert rendered == ("(NOT (#f_stage = :f1) OR NOT (#f_weight > :f2 AND attribute_exists(#f_sent_at)))")
+    assert parts.values == {":f1": {"S": "open"}, ":f2": {"N": "10"}}
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        FilterGroup("NOT", (OPEN, HEAVY)),
+        FilterGroup("NOT", ()),
+        FilterGroup.not_(FilterGroup.and_()),
+        FilterGroup.not_(FilterGroup.or_(FilterGroup.and_())),
+    ],
+    ids=["two operands", "no operand", "empty group", "nested empty group"],
+)
+def test_a_not_of_anything_but_one_condition_is_refused_in_filters_and_conditions(tree: FilterGroup) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_filter(PARCELS.codec, tree, security=True)
+    assert info.value.code == ERR_INVALID_OPERATOR
+    with pytest.raises(ValidationError) as info:
+        build_condition(PARCELS.codec, condition=tree)
+    assert info.value.code == ERR_INVALID_OPERATOR
+
+
+def test_a_typed_condition_is_anded_before_if_not_exists_and_the_version_lock() -> None:
+    rendered, parts = build_condition(PARCELS.codec, if_not_exists=True, condition=OPEN)
+    assert rendered == "(#wc_stage = :wc1) AND (attribute_not_exists(#lc_pk))"
+    assert parts.names == {"#lc_pk": "id", "#wc_stage": "stage"}
+
+    rendered, parts = build_condition(PARCELS.codec, expected_version=3, condition=OPEN | HEAVY)
+    assert rendered == "(#wc_stage = :wc1 OR #wc_weight > :wc2) AND (#lc_ver = :lc_expected)"
+    assert parts.values == {":lc_expected": {"N": "3"}, ":wc1": {"S": "open"}, ":wc2": {"N": "10"}}
+
+
+def test_a_typed_condition_in_an_update_keeps_every_placeholder_distinct_from_the_update_ones() -> None:
+    # The condition names the very fields the update writes and the version the lock compares.
+    condition = (
+        FilterCondition.eq("weight", 1)
+        & FilterCondition.eq("version", 3)
+        & ~FilterCondition.eq("stage", "open")
+    )
+
+    plan = build_update(
+        PARCELS.codec,
+        {"weight": 2, "stage": Stage.SHIPPED},
+        now_text=None,
+        expected_version=3,
+        condition=condition,
+    )
+
+    assert plan.update_expression == "SET #d_weight = :d_weight, #d_stage = :d_stage ADD #lc_ver :lc_one"
+    assert plan.condition_expression == (
+        "(#wc_weight = :wc1 AND #wc_version = :wc2 AND NOT (#wc_stage = :wc3)) AND (#lc_ver = :lc_expected)"
+    )
+    assert plan.parts.names == {
+        "#d_weight": "weight",
+        "#d_stage": "stage",
+        "#lc_ver": "version",
+        "#wc_weight": "weight",
+        "#wc_version": "version",
+        "#wc_stage": "stage",
+    }
+    assert plan.parts.values == {
+        ":d_weight": {"N": "2"},
+        ":d_stage": {"S": "shipped"},
+        ":lc_expected": {"N": "3"},
+        ":lc_one": {"N": "1"},
+        ":wc1": {"N": "1"},
+        ":wc2": {"N": "3"},
+        ":wc3": {"S": "open"},
+    }
+
+
+@dataclass
+class Mimic:
+    """Py-field names spelled like the library's own placeholder suffixes."""
+
+    lc_pk: str = dynamorm_field(roles=["pk"])
+    lc_ver: int = 0
+    lc_expected: int = 0
+    d_lc_now: str = ""
+    wc1: str = ""
+    version: int = dynamorm_field(roles=["version"], default=0)
+    updated_at: datetime | None = dynamorm_field(roles=["updated_at"], default=None)
+
+
+MIMICS = ModelDefinition.from_dataclass(Mimic, table_name="mimics")
+
+
+def test_fields_named_like_library_placeholders_cannot_take_them_over() -> None:
+    condition = (
+        FilterCondition.eq("lc_ver", 7)
+        & FilterCondition.eq("lc_expected", 8)
+        & FilterCondition.eq("d_lc_now", "x")
+        & FilterCondition.eq("wc1", "y")
+        & FilterCondition.exists("lc_pk")
+    )
+
+    plan = build_update(
+        MIMICS.codec, {"lc_ver": 1, "wc1": "z"}, now_text=NOW_TEXT, expected_version=2, condition=condition
+    )
+
+    assert plan.parts.names == {
+        "#d_lc_ver": "lc_ver",
+        "#d_wc1": "wc1",
+        "#lc_upd": "updated_at",
+        "#lc_ver": "version",
+        "#wc_lc_ver": "lc_ver",
+        "#wc_lc_expected": "lc_expected",
+        "#wc_d_lc_now": "d_lc_now",
+        "#wc_wc1": "wc1",
+        "#wc_lc_pk": "lc_pk",
+    }
+    assert plan.parts.values == {
+        ":d_lc_ver": {"N": "1"},
+        ":d_wc1": {"S": "z"},
+        ":lc_now": {"S": NOW_TEXT},
+        ":lc_expected": {"N": "2"},
+        ":lc_one": {"N": "1"},
+        ":wc1": {"N": "7"},
+        ":wc2": {"N": "8"},
+        ":wc3": {"S": "x"},
+        ":wc4": {"S": "y"},
+    }
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        FilterCondition.eq("pin", "1234"),
+        OPEN & ~FilterCondition.exists("pin"),
+        FilterCondition.begins_with("pin", "12") | HEAVY,
+    ],
+)
+def test_a_typed_condition_on_an_encrypted_field_is_refused(condition: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_condition(PARCELS.codec, condition=condition)
+
+    assert info.value.code == ERR_ENCRYPTED_FIELD_NOT_QUERYABLE
+    assert info.value.field == "pin"
+    assert "a condition" in str(info.value)
+    assert "1234" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "argument"),
+    [
+        ({"condition_expression": "attribute_exists(id)"}, "condition_expression"),
+        ({"condition_expression": ""}, "condition_expression"),
+        ({"expression_attribute_names": {"#s": "stage"}}, "expression_attribute_names"),
+        ({"expression_attribute_values": {":s": "open"}}, "expression_attribute_values"),
+    ],
+)
+def test_a_typed_condition_with_a_raw_condition_or_its_maps_is_refused(
+    raw: dict[str, Any], argument: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_condition(PARCELS.codec, condition=OPEN, **raw)
+    assert (info.value.code, info.value.field) == (ERR_INVALID_OPERATOR, argument)
+
+    with pytest.raises(ValidationError) as info:
+        build_update(PARCELS.codec, {"weight": 1}, now_text=None, expected_version=1, condition=OPEN, **raw)
+    assert (info.value.code, info.value.field) == (ERR_INVALID_OPERATOR, argument)
+
+
+@pytest.mark.parametrize("condition", ["#stage = :open", {"stage": "open"}, [OPEN]])
+def test_a_condition_that_is_not_a_filter_object_is_refused_naming_the_argument(condition: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        build_condition(PARCELS.codec, condition=condition)
+
+    assert (info.value.code, info.value.field) == (ERR_INVALID_OPERATOR, "condition")
+    if isinstance(condition, str):
+        assert "condition_expression" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        FilterCondition.eq("stage) OR (attribute_exists(id", "open"),
+        FilterCondition("weight", "= :wc1 OR #wc_weight", (1,)),
+        FilterCondition.eq("region", "x' OR '1'='1"),
+        FilterCondition.eq("#lc_pk", "x"),
+    ],
+    ids=["field", "operator", "value", "placeholder as field"],
+)
+def test_typed_conditions_go_through_the_security_validation(condition: FilterCondition) -> None:
+    with pytest.raises(SecurityValidationError) as info:
+        build_condition(PARCELS.codec, condition=condition)
+    assert info.value.code == ERR_SECURITY_VALIDATION
+
+
+def test_with_security_off_a_typed_condition_still_resolves_fields_and_operators() -> None:
+    with pytest.raises(ValidationError) as info:
+        build_condition(PARCELS.codec, condition=FilterCondition.eq("#lc_pk", "x"), security=False)
+    assert info.value.code == ERR_INVALID_MODEL
+    with pytest.raises(ValidationError) as info:
+        build_condition(PARCELS.codec, condition=FilterCondition("weight", "LIKE", (1,)), security=False)
+    assert info.value.code == ERR_INVALID_OPERATOR
+
+
+def test_an_empty_typed_condition_renders_nothing_and_leaves_the_library_condition_alone() -> None:
+    assert build_condition(PARCELS.codec, condition=FilterGroup.and_())[0] == ""
+    rendered, _ = build_condition(PARCELS.codec, if_not_exists=True, condition=FilterGroup.or_())
+    assert rendered == "attribute_not_exists(#lc_pk)"

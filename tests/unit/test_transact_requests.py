@@ -32,6 +32,7 @@ from dynamorm_py._drivers.sync import run_sync
 from dynamorm_py.encryption import encrypt_av
 from dynamorm_py.errors import (
     ERR_CONDITION_FAILED,
+    ERR_ENCRYPTED_FIELD_NOT_QUERYABLE,
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
     ERR_INVALID_VALUE,
@@ -43,6 +44,7 @@ from dynamorm_py.errors import (
     TransactionCanceledError,
     ValidationError,
 )
+from dynamorm_py.query import FilterCondition, FilterGroup
 from dynamorm_py.retry import RetryPolicy
 
 R = TypeVar("R")
@@ -752,3 +754,112 @@ def test_a_cancellation_after_a_lost_answer_is_trusted_thanks_to_the_token() -> 
         drive(transact_write_op(context(NOTES, retry=policy), [TransactDelete("a")]), client)
 
     assert not isinstance(caught.value, OutcomeUnknownError)
+
+
+# --- typed conditions (condition=) --------------------------------------------------------------------------
+
+RICH = FilterCondition.gte("balance", 100)
+NOT_EVE = ~FilterCondition.eq("owner", "eve")
+
+
+def test_every_action_takes_a_typed_condition_anded_before_the_library_one() -> None:
+    client = ScriptedClient({})
+    actions = [
+        TransactPut(Account("ann", "savings", 100), if_not_exists=True, condition=NOT_EVE),
+        TransactUpdate("ann", "checking", {"balance": 50}, expected_version=3, condition=RICH),
+        TransactDelete("bob", "old", expected_version=1, condition=RICH | NOT_EVE),
+        TransactConditionCheck("bob", "main", condition=RICH & FilterCondition.exists("created_at")),
+    ]
+
+    drive(transact_write_op(context(), actions, client_request_token=TOKEN), client)
+
+    put, update, delete, check = (next(iter(item.values())) for item in client.requests()[0]["TransactItems"])
+    assert put["ConditionExpression"] == "(NOT (#wc_owner = :wc1)) AND (attribute_not_exists(#lc_pk))"
+    assert put["ExpressionAttributeNames"] == {"#lc_pk": "owner", "#wc_owner": "owner"}
+    assert put["ExpressionAttributeValues"] == {":wc1": {"S": "eve"}}
+    assert update["ConditionExpression"] == "(#wc_balance >= :wc1) AND (#lc_ver = :lc_expected)"
+    assert update["ExpressionAttributeValues"][":wc1"] == {"N": "100"}
+    assert update["ExpressionAttributeNames"]["#wc_balance"] == "balance"
+    assert delete["ConditionExpression"] == (
+        "(#wc_balance >= :wc1 OR NOT (#wc_owner = :wc2)) AND (#lc_ver = :lc_expected)"
+    )
+    assert delete["ExpressionAttributeValues"] == {
+        ":lc_expected": {"N": "1"},
+        ":wc1": {"N": "100"},
+        ":wc2": {"S": "eve"},
+    }
+    assert check == {
+        "TableName": TABLE,
+        "Key": key("bob", "main"),
+        "ConditionExpression": "(#wc_balance >= :wc1 AND attribute_exists(#wc_created_at))",
+        "ExpressionAttributeNames": {"#wc_balance": "balance", "#wc_created_at": "createdAt"},
+        "ExpressionAttributeValues": {":wc1": {"N": "100"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def test_a_condition_check_keeps_its_positional_raw_form() -> None:
+    client = ScriptedClient({})
+
+    drive(
+        transact_write_op(
+            context(), [TransactConditionCheck("bob", "main", "attribute_exists(#o)", {"#o": "owner"})]
+        ),
+        client,
+    )
+
+    check = client.requests()[0]["TransactItems"][0]["ConditionCheck"]
+    assert check["ConditionExpression"] == "attribute_exists(#o)"
+
+
+def test_explain_transact_write_shows_the_rendered_typed_condition() -> None:
+    table = Table(ACCOUNTS, client=ScriptedClient())
+
+    request = table.explain.transact_write([TransactConditionCheck("bob", "main", condition=~RICH)])
+
+    assert (
+        request.params["TransactItems"][0]["ConditionCheck"]["ConditionExpression"]
+        == "NOT (#wc_balance >= :wc1)"
+    )
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        TransactPut(Account("ann", "x"), condition=RICH, condition_expression="attribute_exists(#o)"),
+        TransactUpdate(
+            "ann", "x", {"balance": 1}, expected_version=0, condition=RICH, condition_expression="a"
+        ),
+        TransactDelete("ann", "x", condition=RICH, expression_attribute_names={"#o": "owner"}),
+        TransactConditionCheck("ann", "x", "attribute_exists(#o)", {"#o": "owner"}, condition=RICH),
+    ],
+    ids=["put", "update", "delete", "check"],
+)
+def test_an_action_with_a_typed_and_a_raw_condition_is_rejected_before_any_call(action: Any) -> None:
+    error = reject([action], ERR_INVALID_OPERATOR)
+
+    assert error.field in ("condition_expression", "expression_attribute_names")
+
+
+def test_a_typed_condition_on_an_encrypted_field_is_rejected_in_every_action() -> None:
+    for action in (
+        TransactPut(Secret("s1"), condition=FilterCondition.eq("pin", "1234")),
+        TransactDelete("s1", condition=FilterCondition.exists("pin")),
+        TransactConditionCheck("s1", None, condition=~FilterCondition.eq("pin", "1234")),
+    ):
+        client = ScriptedClient()
+        kms = FakeKms()
+        table = Table(SECRETS, client=client, kms_key_arn=ARN, kms_client=kms)
+        with pytest.raises(ValidationError) as caught:
+            table.transact_write([action])
+        assert (caught.value.code, caught.value.field) == (ERR_ENCRYPTED_FIELD_NOT_QUERYABLE, "pin")
+        assert "1234" not in str(caught.value)
+        assert client.calls == [] and kms.calls == []
+
+
+def test_a_condition_check_whose_typed_condition_renders_nothing_is_rejected() -> None:
+    error = reject(
+        [TransactConditionCheck("ann", "x", condition=FilterGroup.and_(FilterGroup.or_()))], ERR_INVALID_MODEL
+    )
+
+    assert error.field == "condition"

@@ -1,4 +1,9 @@
-"""Conditions: a put's or delete's ConditionExpression, the version lock, and a caller's raw condition."""
+"""Conditions: a put's or delete's ConditionExpression, the version lock, and a caller's condition.
+
+A caller's condition is either typed (``condition=``, the filter trees, placeholders ``#wc_<field>`` and
+``:wc<n>`` that no library placeholder shares) or raw (``condition_expression`` with its placeholder maps,
+kept for compatibility). Either is ANDed before the library's own conditions.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,55 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ERR_INVALID_MODEL, ERR_INVALID_VALUE, ValidationError
+from ..errors import ERR_INVALID_MODEL, ERR_INVALID_OPERATOR, ERR_INVALID_VALUE, ValidationError
 from ..validation import validate_expression, validate_placeholder_names, validate_placeholder_values
 from .codec import FieldCodec, ModelCodec, encode_value
+from .filters import FilterCondition, FilterExpression, FilterGroup, build_filter
 from .terms import ExpressionParts, check_mapping_argument
 
 __all__ = [
+    "CONDITION_PREFIX",
     "build_condition",
     "merge_caller_expression",
+    "render_condition",
     "version_condition",
     "version_field",
 ]
+
+
+# Typed conditions: ``#wc_<field>`` / ``:wc<n>``, a prefix no library placeholder (``#lc_``, ``#d_``, ``#u_``,
+# ``#c_``, ``#f_``, ``#p_``, ``#k``) starts with, so a caller's fields can never take one of them over.
+CONDITION_PREFIX = "wc"
+
+_RAW_ARGUMENTS = ("condition_expression", "expression_attribute_names", "expression_attribute_values")
+
+
+def render_condition(
+    codec: ModelCodec, parts: ExpressionParts, condition: FilterExpression, *, security: bool
+) -> str:
+    """Render a typed condition into ``parts``, as filters are rendered (fields resolved and validated,
+    values encoded by the field's codec, encrypted fields refused); ``""`` for an empty group."""
+    if not isinstance(condition, FilterCondition | FilterGroup):
+        hint = "; a raw expression string goes in condition_expression" if isinstance(condition, str) else ""
+        raise ValidationError(
+            "condition must be a FilterCondition or FilterGroup (combine them with &, |, ~)" + hint,
+            code=ERR_INVALID_OPERATOR,
+            field="condition",
+        )
+    text, own = build_filter(codec, condition, security=security, prefix=CONDITION_PREFIX, what="a condition")
+    parts.names.update(own.names)
+    parts.values.update(own.values)
+    return text
+
+
+def _check_one_condition(raw: Mapping[str, Any]) -> None:
+    """A typed condition and the raw one (or its placeholder maps) are exclusive: the maps would be unused
+    by the typed expression, and two conditions on one call would hide which one the caller meant."""
+    for argument in _RAW_ARGUMENTS:
+        if raw[argument] is not None:
+            raise ValidationError(
+                f"pass either condition or {argument}, not both", code=ERR_INVALID_OPERATOR, field=argument
+            )
 
 
 def merge_caller_expression(
@@ -28,13 +71,31 @@ def merge_caller_expression(
     expression_attribute_values: Mapping[str, Any] | None,
     security: bool,
     codec: ModelCodec | None = None,
+    condition: FilterExpression | None = None,
 ) -> str:
-    """AND a caller's raw condition before the library's: ``(<caller>) AND (<library>)``.
+    """AND a caller's condition before the library's: ``(<caller>) AND (<library>)``.
 
-    Caller placeholders are checked against the library's (a collision is ErrInvalidModel) and caller
-    values are encoded by their Python type. They are plain Python values: with ``codec``, a value shaped
-    like a low-level AttributeValue (``{"S": "x"}``) is refused unless it is compared with a map field.
+    A typed ``condition`` (needs ``codec``) is rendered with its own placeholders. For a raw one, caller
+    placeholders are checked against the library's (a collision is ErrInvalidModel) and caller values are
+    encoded by their Python type. They are plain Python values: with ``codec``, a value shaped like a
+    low-level AttributeValue (``{"S": "x"}``) is refused unless it is compared with a map field.
     """
+    if condition is not None:
+        if codec is None:
+            raise ValidationError("a typed condition is resolved against a model", code=ERR_INVALID_MODEL)
+        _check_one_condition(
+            {
+                "condition_expression": condition_expression,
+                "expression_attribute_names": expression_attribute_names,
+                "expression_attribute_values": expression_attribute_values,
+            }
+        )
+        typed = render_condition(codec, parts, condition, security=security)
+        if typed and library_condition:
+            # A rendered group is already enclosed in its own parentheses; a term or a NOT is not.
+            caller = typed if typed.startswith("(") else f"({typed})"
+            return f"{caller} AND ({library_condition})"
+        return typed or library_condition
     check_mapping_argument("expression_attribute_names", expression_attribute_names)
     check_mapping_argument("expression_attribute_values", expression_attribute_values)
     if condition_expression is not None and security:
@@ -125,6 +186,7 @@ def build_condition(
     expression_attribute_values: Mapping[str, Any] | None = None,
     security: bool = True,
     parts: ExpressionParts | None = None,
+    condition: FilterExpression | None = None,
 ) -> tuple[str, ExpressionParts]:
     """The ConditionExpression of a put or delete (caller condition, if-not-exists, version)."""
     parts = parts if parts is not None else ExpressionParts()
@@ -142,6 +204,7 @@ def build_condition(
         expression_attribute_values=expression_attribute_values,
         security=security,
         codec=codec,
+        condition=condition,
     )
     return expression, parts
 

@@ -1,4 +1,8 @@
-"""Filters: FilterCondition / FilterGroup trees and their rendering as a FilterExpression."""
+"""Filters: FilterCondition / FilterGroup trees and their rendering as a FilterExpression.
+
+The same trees are the typed conditions of writes (``condition=``), rendered with their own placeholder
+prefix. ``a & b``, ``a | b`` and ``~a`` build groups, so conditions read like the boolean they mean.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ __all__ = [
     "build_filter",
 ]
 
-LogicalOp = Literal["AND", "OR"]
+LogicalOp = Literal["AND", "OR", "NOT"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,15 @@ class FilterCondition:
     field: str
     op: str
     values: tuple[Any, ...] = ()
+
+    def __and__(self, other: FilterExpression) -> FilterGroup:
+        return _combine("AND", self, other)
+
+    def __or__(self, other: FilterExpression) -> FilterGroup:
+        return _combine("OR", self, other)
+
+    def __invert__(self) -> FilterGroup:
+        return FilterGroup("NOT", (self,))
 
     @staticmethod
     def eq(field: str, value: Any) -> FilterCondition:
@@ -80,7 +93,7 @@ class FilterCondition:
 
 @dataclass(frozen=True)
 class FilterGroup:
-    """A nested AND/OR group of filters."""
+    """A nested AND/OR group of filters, or the NOT of exactly one filter."""
 
     op: LogicalOp
     filters: tuple[FilterExpression, ...]
@@ -93,8 +106,36 @@ class FilterGroup:
     def or_(*filters: FilterExpression) -> FilterGroup:
         return FilterGroup("OR", tuple(filters))
 
+    @staticmethod
+    def not_(filter: FilterExpression) -> FilterGroup:
+        return FilterGroup("NOT", (filter,))
+
+    def __and__(self, other: FilterExpression) -> FilterGroup:
+        return _combine("AND", self, other)
+
+    def __or__(self, other: FilterExpression) -> FilterGroup:
+        return _combine("OR", self, other)
+
+    def __invert__(self) -> FilterExpression:
+        if self.op == "NOT" and isinstance(self.filters, tuple) and len(self.filters) == 1:
+            return self.filters[0]  # ~~a is a
+        return FilterGroup("NOT", (self,))
+
 
 FilterExpression = Union[FilterCondition, FilterGroup]  # noqa: UP007 - a runtime alias used in isinstance
+
+
+def _combine(op: Literal["AND", "OR"], left: FilterExpression, right: Any) -> FilterGroup:
+    """``left op right``, flattening groups of the same operator: ``a & b & c`` is one AND of three."""
+    if not isinstance(right, FilterCondition | FilterGroup):
+        return NotImplemented  # type: ignore[no-any-return]  # Python then raises its usual TypeError
+
+    def members(node: FilterExpression) -> tuple[FilterExpression, ...]:
+        if isinstance(node, FilterGroup) and node.op == op and isinstance(node.filters, tuple):
+            return node.filters
+        return (node,)
+
+    return FilterGroup(op, members(left) + members(right))
 
 
 class _Counter:
@@ -108,9 +149,18 @@ class _Counter:
 
 
 def build_filter(
-    codec: ModelCodec, expression: FilterExpression | None, *, security: bool, prefix: str = "f"
+    codec: ModelCodec,
+    expression: FilterExpression | None,
+    *,
+    security: bool,
+    prefix: str = "f",
+    what: str = "a filter",
 ) -> tuple[str, ExpressionParts]:
-    """Render a filter tree; ``("", parts)`` when it renders nothing."""
+    """Render a filter tree; ``("", parts)`` when it renders nothing.
+
+    ``prefix`` spells the placeholders (``#<prefix>_<field>``, ``:<prefix><n>``); ``what`` names the tree in
+    errors ("a filter", "a condition").
+    """
     parts = ExpressionParts()
     if expression is None:
         return "", parts
@@ -118,10 +168,19 @@ def build_filter(
 
     def render(node: FilterExpression) -> str:
         if isinstance(node, FilterGroup):
-            if node.op not in ("AND", "OR"):
+            if node.op not in ("AND", "OR", "NOT"):
                 raise ValidationError(f"unknown group operator {node.op!r}", code=ERR_INVALID_OPERATOR)
             if not isinstance(node.filters, tuple | list):
                 raise ValidationError("a filter group holds a tuple of filters", code=ERR_INVALID_OPERATOR)
+            if node.op == "NOT":
+                if len(node.filters) != 1:
+                    raise ValidationError("NOT takes exactly one filter", code=ERR_INVALID_OPERATOR)
+                inner = render(node.filters[0])
+                if not inner:
+                    # An empty group means "no condition"; its negation would silently mean the same.
+                    raise ValidationError("NOT of an empty group", code=ERR_INVALID_OPERATOR)
+                # NOT binds tighter than AND/OR: the operand is always parenthesized, never twice.
+                return "NOT " + (inner if inner.startswith("(") else f"({inner})")
             children = [text for text in (render(child) for child in node.filters) if text]
             if not children:
                 return ""
@@ -140,9 +199,9 @@ def build_filter(
                 name_prefix=prefix,
                 next_value=counter,
                 security=security,
-                what="a filter",
+                what=what,
             )
-        raise ValidationError("a filter must be a FilterCondition or FilterGroup", code=ERR_INVALID_OPERATOR)
+        raise ValidationError(f"{what} must be a FilterCondition or FilterGroup", code=ERR_INVALID_OPERATOR)
 
     return render(expression), parts
 

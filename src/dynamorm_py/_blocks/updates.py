@@ -10,6 +10,7 @@ from ..errors import ERR_INVALID_MODEL, ValidationError
 from .attributes import MANAGED_ROLES
 from .codec import ModelCodec, is_empty, is_missing_index_key
 from .conditions import merge_caller_expression, version_condition, version_field
+from .filters import FilterExpression
 from .terms import ExpressionParts, check_mapping_argument, field_suffix, resolve_field
 
 __all__ = [
@@ -38,6 +39,7 @@ def build_update(
     expression_attribute_values: Mapping[str, Any] | None = None,
     security: bool = True,
     caller_fields: bool = True,
+    condition: FilterExpression | None = None,
 ) -> UpdatePlan:
     """The update of ``Table.update`` (api.md §1.9, wire-format.md §7.3).
 
@@ -104,7 +106,7 @@ def build_update(
         library_condition = version_condition(codec, parts, expected_version)
         parts.values[":lc_one"] = {"N": "1"}
         clauses.append("ADD #lc_ver :lc_one")
-    condition = merge_caller_expression(
+    expression = merge_caller_expression(
         parts,
         library_condition=library_condition,
         condition_expression=condition_expression,
@@ -112,5 +114,6 @@ def build_update(
         expression_attribute_values=expression_attribute_values,
         security=security,
         codec=codec,
+        condition=condition,
     )
-    return UpdatePlan(" ".join(clauses), condition, parts)
+    return UpdatePlan(" ".join(clauses), expression, parts)

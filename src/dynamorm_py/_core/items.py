@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from .._blocks import partial_reads
 from .._blocks.codec import EncodedItem, ModelCodec, av_equal, check_item_size, format_timestamp, item_equal
 from .._blocks.conditions import build_condition, version_field
+from .._blocks.filters import FilterExpression
 from .._blocks.keys import split_key
 from .._blocks.partial_reads import check_whole_item
 from .._blocks.terms import ExpressionParts, check_names_argument, resolve_field
@@ -92,23 +93,34 @@ def put_request(
     if_not_exists: bool = False,
     operation: str = "put",
     now: Any = None,
+    condition: FilterExpression | None = None,
 ) -> Op[tuple[dict[str, Any], dict[str, Any]]]:
     """The PutItem request for ``item`` and the lifecycle values written (shared with transactions)."""
     encoded = encode_put_item(ctx, item, now=now if now is not None else ctx.read_clock())
-    if encoded.encrypted:
-        yield from seal_put_item(ctx, encoded, operation=operation)
-    params: dict[str, Any] = {"TableName": ctx.table_name, "Item": encoded.item}
+    built: tuple[str, ExpressionParts] | None = None
     # Without any condition input build_condition renders nothing; batch puts skip it (bench/batch.py).
-    if if_not_exists or condition_expression or expression_attribute_names or expression_attribute_values:
-        condition, parts = build_condition(
+    if (
+        if_not_exists
+        or condition_expression
+        or expression_attribute_names
+        or expression_attribute_values
+        or condition is not None
+    ):
+        # Checked before sealing: a refused condition costs no KMS call.
+        built = build_condition(
             ctx.codec,
             if_not_exists=if_not_exists,
             condition_expression=condition_expression,
             expression_attribute_names=expression_attribute_names,
             expression_attribute_values=expression_attribute_values,
             security=ctx.security,
+            condition=condition,
         )
-        add_expression_maps(params, parts, condition=condition)
+    if encoded.encrypted:
+        yield from seal_put_item(ctx, encoded, operation=operation)
+    params: dict[str, Any] = {"TableName": ctx.table_name, "Item": encoded.item}
+    if built is not None:
+        add_expression_maps(params, built[1], condition=built[0])
     return params, encoded.lifecycle
 
 
@@ -120,6 +132,7 @@ def put_op(
     expression_attribute_names: Mapping[str, str] | None = None,
     expression_attribute_values: Mapping[str, Any] | None = None,
     if_not_exists: bool = False,
+    condition: FilterExpression | None = None,
 ) -> Op[T]:
     params, lifecycle = yield from put_request(
         ctx,
@@ -128,13 +141,19 @@ def put_op(
         expression_attribute_names=expression_attribute_names,
         expression_attribute_values=expression_attribute_values,
         if_not_exists=if_not_exists,
+        condition=condition,
     )
     codec = ctx.codec
     key = lambda: _python_key(codec, getattr(item, codec.pk.python_name), _sk_of(codec, item))  # noqa: E731
     if "ConditionExpression" in params:
         params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        # Only a bare if-not-exists is a claim: with a caller's condition (raw or typed) a failure may be
+        # that condition, after our own earlier write was overwritten by someone else's.
         claim = if_not_exists and not (
-            condition_expression or expression_attribute_names or expression_attribute_values
+            condition_expression
+            or expression_attribute_names
+            or expression_attribute_values
+            or condition is not None
         )
         write = Write(key, put_recognizer(ctx, params["Item"], claim=claim))
     else:
@@ -205,18 +224,20 @@ def delete_request(
     expression_attribute_names: Mapping[str, str] | None = None,
     expression_attribute_values: Mapping[str, Any] | None = None,
     expected_version: int | None = None,
+    condition: FilterExpression | None = None,
 ) -> dict[str, Any]:
     key = ctx.codec.encode_key(pk, sk)
-    condition, parts = build_condition(
+    expression, parts = build_condition(
         ctx.codec,
         expected_version=expected_version,
         condition_expression=condition_expression,
         expression_attribute_names=expression_attribute_names,
         expression_attribute_values=expression_attribute_values,
         security=ctx.security,
+        condition=condition,
     )
     params: dict[str, Any] = {"TableName": ctx.table_name, "Key": key}
-    add_expression_maps(params, parts, condition=condition)
+    add_expression_maps(params, parts, condition=expression)
     return params
 
 
@@ -522,6 +543,7 @@ def update_request(
     operation: str = "update",
     now: Any = None,
     caller_fields: bool = True,
+    condition: FilterExpression | None = None,
 ) -> Op[dict[str, Any]]:
     """The UpdateItem request of ``Table.update`` without ReturnValues nor the existence guard (shared
     with transactions)."""
@@ -536,6 +558,7 @@ def update_request(
         expression_attribute_values=expression_attribute_values,
         security=ctx.security,
         caller_fields=caller_fields,
+        condition=condition,
     )
     yield from ctx.seal_values(plan.parts.values, plan.parts.encrypt, operation=operation)
     params: dict[str, Any] = {

@@ -119,6 +119,7 @@ def transaction_item(
             if_not_exists=action.if_not_exists,
             operation="transact_write",
             now=now,
+            condition=action.condition,
         )
         return {"Put": params}, key_identity(codec, params["Item"])
     if isinstance(action, TransactUpdate):
@@ -133,6 +134,7 @@ def transaction_item(
             expected_version=action.expected_version,
             operation="transact_write",
             now=now,
+            condition=action.condition,
         )
         # As on Table.update: an update that would create an item the model cannot read is guarded, and the
         # transaction is cancelled (ConditionFailedError, reason ConditionalCheckFailed) on a missing item.
@@ -147,19 +149,29 @@ def transaction_item(
             expression_attribute_names=action.expression_attribute_names,
             expression_attribute_values=action.expression_attribute_values,
             expected_version=action.expected_version,
+            condition=action.condition,
         )
         return {"Delete": params}, key_identity(codec, params["Key"])
     if isinstance(action, TransactConditionCheck):
         key = codec.encode_key(action.pk, action.sk)
-        if not action.condition_expression:
-            raise ValidationError("a condition check needs a condition_expression", code=ERR_INVALID_MODEL)
+        if not action.condition_expression and action.condition is None:
+            raise ValidationError(
+                "a condition check needs a condition or a condition_expression", code=ERR_INVALID_MODEL
+            )
         condition, parts = build_condition(
             codec,
             condition_expression=action.condition_expression,
             expression_attribute_names=action.expression_attribute_names,
             expression_attribute_values=action.expression_attribute_values,
             security=ctx.security,
+            condition=action.condition,
         )
+        if not condition:  # an empty group: DynamoDB requires the check's expression
+            raise ValidationError(
+                "a condition check's condition renders nothing (an empty group)",
+                code=ERR_INVALID_MODEL,
+                field="condition",
+            )
         params = {"TableName": ctx.table_name, "Key": key}
         add_expression_maps(params, parts, condition=condition)
         return {"ConditionCheck": params}, key_identity(codec, key)

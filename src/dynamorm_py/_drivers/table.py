@@ -69,6 +69,11 @@ class Table(Generic[T]):
     A conditional write whose earlier attempt may have applied recognises its own write and succeeds; when
     a write cannot tell whether it applied, it raises ``OutcomeUnknownError`` (re-read before retrying),
     never ``ConditionFailedError``, which stays the sign of someone else's write.
+
+    Writes take a caller condition as ``condition=`` (the filter objects, e.g.
+    ``FilterCondition.eq("status", "open") & ~FilterCondition.exists("closed_at")``: fields checked against
+    the model, values encoded like the fields) or as a raw ``condition_expression`` with its placeholder
+    maps, not both. It is ANDed with the library's own conditions (``if_not_exists``, the version lock).
     """
 
     def __init__(
@@ -146,6 +151,7 @@ class Table(Generic[T]):
         self,
         item: T,
         *,
+        condition: FilterExpression | None = None,
         condition_expression: str | None = None,
         expression_attribute_names: Mapping[str, str] | None = None,
         expression_attribute_values: Mapping[str, Any] | None = None,
@@ -156,6 +162,7 @@ class Table(Generic[T]):
             put_op(
                 self._ctx,
                 item,
+                condition=condition,
                 condition_expression=condition_expression,
                 expression_attribute_names=expression_attribute_names,
                 expression_attribute_values=expression_attribute_values,
@@ -186,6 +193,7 @@ class Table(Generic[T]):
         pk: Any,
         sk: Any = None,
         *,
+        condition: FilterExpression | None = None,
         condition_expression: str | None = None,
         expression_attribute_names: Mapping[str, str] | None = None,
         expression_attribute_values: Mapping[str, Any] | None = None,
@@ -197,6 +205,7 @@ class Table(Generic[T]):
                 self._ctx,
                 pk,
                 sk,
+                condition=condition,
                 condition_expression=condition_expression,
                 expression_attribute_names=expression_attribute_names,
                 expression_attribute_values=expression_attribute_values,
@@ -209,6 +218,7 @@ class Table(Generic[T]):
         self,
         item: T,
         *,
+        condition: FilterExpression | None = None,
         condition_expression: str | None = None,
         expression_attribute_names: Mapping[str, str] | None = None,
         expression_attribute_values: Mapping[str, Any] | None = None,
@@ -220,6 +230,7 @@ class Table(Generic[T]):
             delete_item_op(
                 self._ctx,
                 item,
+                condition=condition,
                 condition_expression=condition_expression,
                 expression_attribute_names=expression_attribute_names,
                 expression_attribute_values=expression_attribute_values,
@@ -234,6 +245,7 @@ class Table(Generic[T]):
         sk: Any,
         updates: Mapping[str, Any],
         *,
+        condition: FilterExpression | None = None,
         condition_expression: str | None = None,
         expression_attribute_names: Mapping[str, str] | None = None,
         expression_attribute_values: Mapping[str, Any] | None = None,
@@ -254,6 +266,7 @@ class Table(Generic[T]):
                 pk,
                 sk,
                 updates,
+                condition=condition,
                 condition_expression=condition_expression,
                 expression_attribute_names=expression_attribute_names,
                 expression_attribute_values=expression_attribute_values,
@@ -268,6 +281,7 @@ class Table(Generic[T]):
         item: T,
         fields: Sequence[str] | None = None,
         *,
+        condition: FilterExpression | None = None,
         condition_expression: str | None = None,
         expression_attribute_names: Mapping[str, str] | None = None,
         expression_attribute_values: Mapping[str, Any] | None = None,
@@ -284,6 +298,7 @@ class Table(Generic[T]):
                 self._ctx,
                 item,
                 fields,
+                condition=condition,
                 condition_expression=condition_expression,
                 expression_attribute_names=expression_attribute_names,
                 expression_attribute_values=expression_attribute_values,
