@@ -49,6 +49,7 @@ from .transaction import (
 
 if TYPE_CHECKING:
     from ._core.effects import PreparedRequest
+    from .model import attribute_equals, pk_prefix, sk_prefix
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .retry import RetryPolicy
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
@@ -107,6 +108,9 @@ _LAZY = {
     "parse_stream_event": "streams",
     "unmarshal_stream_image": "streams",
     "unmarshal_stream_record": "streams",
+    "sk_prefix": "model",
+    "pk_prefix": "model",
+    "attribute_equals": "model",
 }
 
 __all__ = [
@@ -157,6 +161,7 @@ __all__ = [
     "ValidationError",
     "__repo_version__",
     "__version__",
+    "attribute_equals",
     "build_create_table_request",
     "create_table",
     "delete_table",
@@ -167,6 +172,8 @@ __all__ = [
     "lsi",
     "parse_stream_event",
     "parse_stream_record",
+    "pk_prefix",
+    "sk_prefix",
     "unmarshal_stream_image",
     "unmarshal_stream_record",
     "validate_expression",

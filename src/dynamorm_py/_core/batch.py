@@ -187,11 +187,14 @@ def batch_get_op(
             f.python_name for f in (codec.pk, codec.sk) if f is not None and f.python_name not in fields
         ]
         expression, names = build_projection(codec, fields, security=ctx.security)
+        if ctx.model.matches is not None:
+            expression = ctx.project_for_matches(expression, names)
         spec["ProjectionExpression"] = expression
         spec["ExpressionAttributeNames"] = names
     # Instances of a projected read are marked: written back whole they would erase what was not loaded.
     partial = "ProjectionExpression" in spec and ctx.projects(spec["ExpressionAttributeNames"].values())
     order = list(originals)
+    matches = ctx.model.matches
     found: dict[KeyIdentity, T] = {}
     start = 0
     pending: list[KeyIdentity] = []
@@ -216,6 +219,9 @@ def batch_get_op(
                     for item in (response.get("Responses") or {}).get(ctx.table_name) or ():
                         identity = key_identity(codec, item)
                         if identity in originals and identity not in found:
+                            # Another entity type under a requested key is not a T: left absent.
+                            if matches is not None and not ctx.recognizes(item):
+                                continue
                             found[identity] = yield from ctx.read_item(
                                 item, operation="batch_get", partial=partial
                             )

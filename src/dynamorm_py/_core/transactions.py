@@ -247,6 +247,10 @@ def transact_get_op(
             get["ProjectionExpression"] = expression
             get["ExpressionAttributeNames"] = names
         items.append({"Get": get})
+    if expression and ctx.model.matches is not None:
+        expression = ctx.project_for_matches(expression, names)  # names is shared by every Get
+        for action in items:
+            action["Get"]["ProjectionExpression"] = expression
     response = yield from retried_call(
         ctx.retry,
         "transact_get_items",
@@ -260,7 +264,8 @@ def transact_get_op(
     for index in range(len(items)):
         entry = responses[index] if index < len(responses) else None
         stored = entry.get("Item") if isinstance(entry, dict) else None
-        if stored:
+        # Another entity type under a requested key is not a T: None, as for a missing item.
+        if stored and ctx.recognizes(stored):
             results.append((yield from ctx.read_item(stored, operation="transact_get", partial=partial)))
         else:
             results.append(None)
