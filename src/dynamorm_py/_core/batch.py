@@ -216,12 +216,13 @@ def batch_get_op(
                     last_error = _failure(exc)
                 else:
                     last_error = None
-                    for item in (response.get("Responses") or {}).get(ctx.table_name) or ():
+                    returned = (response.get("Responses") or {}).get(ctx.table_name) or ()
+                    if matches is not None:
+                        # Another entity type under a requested key is not a T: left absent.
+                        returned, _ = ctx.recognize(returned)
+                    for item in returned:
                         identity = key_identity(codec, item)
                         if identity in originals and identity not in found:
-                            # Another entity type under a requested key is not a T: left absent.
-                            if matches is not None and not ctx.recognizes(item):
-                                continue
                             found[identity] = yield from ctx.read_item(
                                 item, operation="batch_get", partial=partial
                             )

@@ -261,11 +261,12 @@ def transact_get_op(
     responses = response.get("Responses") or []
     partial = bool(expression) and ctx.projects(names.values())
     results: list[T | None] = []
+    matches = ctx.model.matches
     for index in range(len(items)):
         entry = responses[index] if index < len(responses) else None
         stored = entry.get("Item") if isinstance(entry, dict) else None
         # Another entity type under a requested key is not a T: None, as for a missing item.
-        if stored and ctx.recognizes(stored):
+        if stored and (matches is None or ctx.recognizes(stored)):
             results.append((yield from ctx.read_item(stored, operation="transact_get", partial=partial)))
         else:
             results.append(None)
