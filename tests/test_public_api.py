@@ -40,6 +40,10 @@ EXPECTED_ALL = {
     "dynamorm_field",
     "gsi",
     "lsi",
+    # single-table design: telling entity types apart
+    "attribute_equals",
+    "pk_prefix",
+    "sk_prefix",
     # query primitives and transactions
     "FilterCondition",
     "FilterGroup",
@@ -127,6 +131,10 @@ SUBMODULE_NAMES = {
         "dynamorm_field",
         "gsi",
         "lsi",
+        "ItemMatcher",
+        "sk_prefix",
+        "pk_prefix",
+        "attribute_equals",
     ],
     "dynamorm_py.query": [
         "SortKeyCondition",
@@ -185,6 +193,7 @@ SUBMODULE_NAMES = {
         "unmarshal_stream_image",
         "unmarshal_stream_record",
         "StreamRecord",
+        "StreamRecords",
         "parse_stream_record",
         "parse_stream_event",
     ],

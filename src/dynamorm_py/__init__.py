@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from ._core.effects import PreparedRequest
     from .client import AsyncDynamormClient, DynamormClient
     from .dms import DmsWarning, dump_dms_document, load_dms_file, models_from_dms
+    from .model import attribute_equals, pk_prefix, sk_prefix
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .retry import RetryPolicy
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
@@ -115,6 +116,9 @@ _LAZY = {
     "parse_stream_event": "streams",
     "unmarshal_stream_image": "streams",
     "unmarshal_stream_record": "streams",
+    "sk_prefix": "model",
+    "pk_prefix": "model",
+    "attribute_equals": "model",
 }
 
 __all__ = [
@@ -168,6 +172,7 @@ __all__ = [
     "ValidationError",
     "__repo_version__",
     "__version__",
+    "attribute_equals",
     "build_create_table_request",
     "create_table",
     "delete_table",
@@ -181,6 +186,8 @@ __all__ = [
     "models_from_dms",
     "parse_stream_event",
     "parse_stream_record",
+    "pk_prefix",
+    "sk_prefix",
     "unmarshal_stream_image",
     "unmarshal_stream_record",
     "validate_expression",

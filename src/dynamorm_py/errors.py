@@ -22,7 +22,12 @@
 
 ``ValidationError`` carries one of: ErrInvalidModel, ErrMissingPrimaryKey, ErrInvalidOperator,
 ErrEncryptedFieldNotQueryable, ErrInvalidEncryptedEnvelope, ErrIndexNotFound, ErrInvalidValue,
-ErrInvalidCursor, ErrAwsValidation, ErrRetryExhausted, ErrTimeout, ErrPartialItem.
+ErrInvalidCursor, ErrAwsValidation, ErrRetryExhausted, ErrTimeout, ErrPartialItem, ErrUnrecognizedItem,
+ErrAmbiguousItem.
+
+ErrUnrecognizedItem: a stored item (a stream record's image) is not one of the model's: the model's
+``matches`` predicate rejected it. ErrAmbiguousItem: the predicates of two models of one table both accepted
+one item; the message names both models.
 
 ``TransportError`` means AWS never answered: the connection failed, timed out or was cut, or botocore failed
 in another way (its exception is ``__cause__``). ``may_have_applied`` says whether the request may have
@@ -91,6 +96,8 @@ ERR_PARTIAL_ITEM = "ErrPartialItem"
 ERR_TRANSPORT = "ErrTransport"
 ERR_NO_CREDENTIALS = "ErrNoCredentials"
 ERR_OUTCOME_UNKNOWN = "ErrOutcomeUnknown"
+ERR_UNRECOGNIZED_ITEM = "ErrUnrecognizedItem"
+ERR_AMBIGUOUS_ITEM = "ErrAmbiguousItem"
 
 
 @dataclass(frozen=True)

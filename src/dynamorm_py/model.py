@@ -3,6 +3,9 @@
 ``ModelDefinition.from_dataclass`` reads a dataclass once: it resolves annotations, validates keys, roles,
 indexes and attribute names, and compiles the model's codec. Nothing is rediscovered per call. The
 declarations live in ``dynamorm_py._blocks.attributes``, the compiled model in ``dynamorm_py._blocks.model``.
+
+``sk_prefix``, ``pk_prefix`` and ``attribute_equals`` build a model's ``matches`` predicate, which tells its
+items apart in a table shared with other models (``dynamorm_py._blocks.matching``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from ._blocks.attributes import (
     gsi,
     lsi,
 )
+from ._blocks.matching import ItemMatcher, attribute_equals, pk_prefix, sk_prefix
 from ._blocks.model import ModelDefinition
 from .errors import ModelDefinitionError
 
@@ -25,10 +29,14 @@ __all__ = [
     "AttributeDefinition",
     "IndexDefinition",
     "IndexSpec",
+    "ItemMatcher",
     "ModelDefinition",
     "ModelDefinitionError",
     "Projection",
+    "attribute_equals",
     "dynamorm_field",
     "gsi",
     "lsi",
+    "pk_prefix",
+    "sk_prefix",
 ]

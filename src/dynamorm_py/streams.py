@@ -7,6 +7,10 @@ attributes are opened with KMS, then the model's codec decodes the item. An encr
 image without a KMS key configured raises ``EncryptionNotConfiguredError``: an envelope is never returned as a
 field value (§3.5, decision 11).
 
+For a model with ``matches`` (several entity types in one table), a record of another entity type is never
+decoded as this model: ``parse_stream_record`` and ``unmarshal_stream_*`` raise ``ValidationError``
+(ErrUnrecognizedItem), ``parse_stream_event`` leaves it out and lists it in the result's ``skipped``.
+
 Decoding is a sans-I/O operation in ``dynamorm_py._core.streams`` (``stream_record_op`` / ``stream_event_op``
 yield the KMS Decrypt calls), so the sync functions here, ``Table`` and ``AsyncTable`` share it.
 """
@@ -24,6 +28,7 @@ from ._core.streams import (
     EVENT_OPERATION,
     OPERATION,
     StreamRecord,
+    StreamRecords,
     record_image_op,
     stamped,
     stream_event_op,
@@ -35,6 +40,7 @@ from .errors import DynamormPyError, ValidationError
 
 __all__ = [
     "StreamRecord",
+    "StreamRecords",
     "parse_stream_event",
     "parse_stream_record",
     "unmarshal_stream_image",
@@ -151,7 +157,12 @@ def parse_stream_event(
     *,
     kms_key_arn: str | None = None,
     kms_client: Any | None = None,
-) -> list[StreamRecord[T]]:
-    """Decode every record of a Lambda stream event ``{"Records": [...]}``, in order."""
+) -> StreamRecords[T]:
+    """Decode every record of a Lambda stream event ``{"Records": [...]}``, in order.
+
+    For a model with ``matches``, records of other entity types sharing the table are not errors: they are
+    left out of the list and reported, raw, in its ``skipped`` attribute (``parse_stream_record`` raises
+    ``ValidationError`` with code ErrUnrecognizedItem on such a record).
+    """
     ctx = _stream_context(model, kms_key_arn, operation=EVENT_OPERATION)
     return _run(stream_event_op(ctx, event), ctx, kms_client, EVENT_OPERATION)

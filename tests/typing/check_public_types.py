@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import assert_type
+from typing import Any, assert_type
 
 from dynamorm_py import (
     AsyncTable,
@@ -18,9 +18,13 @@ from dynamorm_py import (
     RetryPolicy,
     Table,
     TransactConditionCheck,
+    attribute_equals,
     dynamorm_field,
+    sk_prefix,
 )
+from dynamorm_py.model import ItemMatcher
 from dynamorm_py.query import FilterCondition, FilterExpression, FilterGroup
+from dynamorm_py.streams import StreamRecord, StreamRecords
 from dynamorm_py.update_builder import AsyncUpdateBuilder, UpdateBuilder
 
 
@@ -33,6 +37,14 @@ class Note:
 
 def check(table: Table[Note], note: Note) -> None:
     assert_type(ModelDefinition.from_dataclass(Note), ModelDefinition[Note])
+    assert_type(ModelDefinition.from_dataclass(Note, matches=sk_prefix("A")), ModelDefinition[Note])
+    assert_type(
+        ModelDefinition.from_dataclass(Note, matches=lambda item: "body" in item), ModelDefinition[Note]
+    )
+    assert_type(sk_prefix("A") & ~attribute_equals("kind", "note"), ItemMatcher)
+    assert_type(table.query("a").unrecognized, tuple[dict[str, Any], ...])
+    assert_type(table.parse_stream_event({"Records": []}), StreamRecords[Note])
+    assert_type(table.parse_stream_event({"Records": []})[0], StreamRecord[Note])
     assert_type(table.put(note), Note)
     assert_type(table.get("a", "b"), Note)
     assert_type(table.get(("a", "b")), Note)

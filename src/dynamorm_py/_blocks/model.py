@@ -25,6 +25,7 @@ from .attributes import (
     model_error,
 )
 from .codec import FieldCodec, ModelCodec
+from .matching import ItemMatcher, ItemPredicate, bind_matches
 
 __all__ = ["ModelDefinition"]
 
@@ -46,11 +47,23 @@ class ModelDefinition(Generic[T]):
     indexes: tuple[IndexDefinition, ...]
     naming: str | None = None
     name: str | None = None
+    # Which stored items are this model's, in a table shared with other models (None: every item).
+    matches: ItemPredicate | None = None
     codec: ModelCodec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.name is None:
             object.__setattr__(self, "name", self.model_type.__name__)
+        if self.matches is not None:
+            bound = bind_matches(
+                self.model_type,
+                self.matches,
+                pk=self.pk,
+                sk=self.sk,
+                attributes=self.attributes,
+                key_type=lambda key: _derived_type(self.model_type, key),
+            )
+            object.__setattr__(self, "matches", bound)
         object.__setattr__(self, "codec", _compile_codec(self))
 
     @classmethod
@@ -61,9 +74,18 @@ class ModelDefinition(Generic[T]):
         table_name: str | None = None,
         indexes: Sequence[IndexSpec] = (),
         naming: str | None = None,
+        matches: ItemPredicate | ItemMatcher | None = None,
     ) -> ModelDefinition[T]:
-        """Read and validate a dataclass model (see api.md §1.2 for every rule)."""
-        return _build_model(cls, model_type, table_name=table_name, indexes=indexes, naming=naming)
+        """Read and validate a dataclass model (see api.md §1.2 for every rule).
+
+        ``matches`` tells this model's items apart in a table shared with other models: a predicate over the
+        raw stored item (low-level AttributeValues, before decryption), or ``sk_prefix(...)``,
+        ``pk_prefix(...)``, ``attribute_equals(...)`` (bound here to this model's key attribute names). Reads
+        through a ``Table`` of this model then return only the items it accepts.
+        """
+        return _build_model(
+            cls, model_type, table_name=table_name, indexes=indexes, naming=naming, matches=matches
+        )
 
     @classmethod
     def from_dms(
@@ -364,6 +386,7 @@ def _build_model(
     table_name: str | None,
     indexes: Sequence[IndexSpec],
     naming: str | None,
+    matches: ItemPredicate | ItemMatcher | None = None,
 ) -> ModelDefinition[T]:
     if not isinstance(model_type, type) or not dataclasses.is_dataclass(model_type):
         # Named by type only: the repr of an instance would carry its values into the message.
@@ -408,6 +431,14 @@ def _build_model(
     if sk is not None:
         _check_key_type(model_type, sk, "sort key")
     resolved = _resolve_indexes(model_type, indexes, attributes, pk, sk)
+    predicate = bind_matches(
+        model_type,
+        matches,
+        pk=pk,
+        sk=sk,
+        attributes=attributes,
+        key_type=lambda key: _derived_type(model_type, key),
+    )
     return cls(
         model_type=model_type,
         table_name=table_name,
@@ -416,6 +447,7 @@ def _build_model(
         attributes=attributes,
         indexes=resolved,
         naming=naming,
+        matches=predicate,
     )
 
 

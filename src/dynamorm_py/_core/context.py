@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from .._blocks.codec import AV, ModelCodec
 from .._blocks.cursor import normalize_signing_keys
 from .._blocks.key_cache import DataKeyCache
+from .._blocks.matching import item_matches, matched_attributes, split_matching
 from .._blocks.model import ModelDefinition
 from .._blocks.partial_reads import mark_partial
 from .._blocks.retry_policy import DEFAULT_POLICY, RetryPolicy
@@ -150,6 +151,43 @@ class TableContext(Generic[T]):
         if partial:
             mark_partial(decoded)
         return decoded
+
+    # entity matching (models sharing a table) ------------------------------------------------------------
+
+    @property
+    def model_name(self) -> str:
+        return self.model.name or self.model.model_type.__name__
+
+    def recognizes(self, item: Mapping[str, AV]) -> bool:
+        """Whether a stored item is one of the model's (always, for a model without ``matches``)."""
+        matches = self.model.matches
+        return matches is None or item_matches(matches, item, self.model_name)
+
+    def recognize(
+        self, items: Sequence[Mapping[str, AV]]
+    ) -> tuple[list[Mapping[str, AV]], tuple[dict[str, AV], ...]]:
+        """The model's items of a page, and the raw items of other entity types."""
+        matches = self.model.matches
+        if matches is None:
+            return list(items), ()
+        return split_matching(matches, items, self.model_name)
+
+    def not_this_model(self) -> str:
+        """Why an item read by key is refused (no values)."""
+        return f"the stored item is not a {self.model_name}: the model's matches predicate rejected it"
+
+    def project_for_matches(self, expression: str, names: dict[str, str]) -> str:
+        """A projection extended with the attributes the model's matcher reads, so that a projected read
+        still tells the model's items apart. A plain predicate's needs are unknown: it sees what is projected.
+        ``names`` is extended in place."""
+        needed = matched_attributes(self.model.matches) or ()
+        projected = set(names.values())
+        extra = [attribute for attribute in needed if attribute not in projected]
+        for index, attribute in enumerate(extra):
+            placeholder = f"#match{index}"
+            names[placeholder] = attribute
+            expression += f", {placeholder}"
+        return expression
 
     def projects(self, attributes: Iterable[str]) -> bool:
         """Whether a read returning only ``attributes`` can leave fields of the model unloaded."""

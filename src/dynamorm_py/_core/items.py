@@ -15,6 +15,7 @@ from .._blocks.codec import EncodedItem, ModelCodec, av_equal, check_item_size, 
 from .._blocks.conditions import build_condition, version_field
 from .._blocks.filters import FilterExpression
 from .._blocks.keys import split_key
+from .._blocks.matching import matched_attributes
 from .._blocks.partial_reads import check_whole_item
 from .._blocks.terms import ExpressionParts, check_names_argument, resolve_field
 from .._blocks.updates import UpdatePlan, build_update
@@ -194,25 +195,42 @@ def get_op(
         if default is not MISSING:
             return default
         raise NotFoundError("item not found")
+    if ctx.model.matches is not None and not ctx.recognizes(item):
+        # Another entity type stored under this key (a shared table): not a T, so not found as one.
+        if default is not MISSING:
+            return default
+        raise NotFoundError(ctx.not_this_model())
     result: T = yield from ctx.read_item(item, operation="get")
     return result
 
 
 def exists_op(ctx: TableContext[T], pk: Any, sk: Any = None, *, consistent_read: bool = False) -> Op[bool]:
-    """Whether the item exists: a GetItem projecting only the key, so nothing is decoded or decrypted."""
+    """Whether the item exists: a GetItem projecting only the key, so nothing is decoded or decrypted.
+
+    On a model with ``matches``, an item of another entity type under this key does not count, as for
+    ``get``: the projection adds the attributes the matcher reads (a plain predicate reads the whole item).
+    """
     pk, sk = split_key_argument(ctx, pk, sk)
     codec = ctx.codec
     key = codec.encode_key(pk, sk)
     names = {f"#k{i}": f.attribute_name for i, f in enumerate((codec.pk, codec.sk)) if f is not None}
-    params = {
+    params: dict[str, Any] = {
         "TableName": ctx.table_name,
         "Key": key,
         "ConsistentRead": bool(consistent_read),
-        "ProjectionExpression": ", ".join(names),
-        "ExpressionAttributeNames": names,
     }
+    matches = ctx.model.matches
+    if matches is None:
+        params["ProjectionExpression"] = ", ".join(names)
+        params["ExpressionAttributeNames"] = names
+    elif matched_attributes(matches) is not None:
+        params["ProjectionExpression"] = ctx.project_for_matches(", ".join(names), names)
+        params["ExpressionAttributeNames"] = names
     response = yield from retried_call(ctx.retry, "get_item", params, op_name="exists", table=ctx.table_name)
-    return bool(response.get("Item"))
+    item = response.get("Item")
+    if not item:
+        return False
+    return matches is None or ctx.recognizes(item)
 
 
 def delete_request(

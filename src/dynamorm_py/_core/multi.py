@@ -18,6 +18,7 @@ from .._blocks.model import ModelDefinition
 from .._blocks.page import Page
 from .._blocks.retry_policy import DEFAULT_POLICY, RetryPolicy
 from ..errors import (
+    ERR_AMBIGUOUS_ITEM,
     ERR_INVALID_MODEL,
     ERR_INVALID_OPERATOR,
     ERR_INVALID_VALUE,
@@ -44,7 +45,6 @@ __all__ = [
     "MultiQueryWalker",
 ]
 
-ERR_AMBIGUOUS_ITEM = "ErrAmbiguousItem"
 _DEFAULT_BACKOFF = Backoff()
 
 
@@ -459,8 +459,7 @@ def classify_items(
     for position, item in enumerate(items):
         owner: int | None = None
         for index, ctx in enumerate(contexts):
-            matches = _matcher(ctx)
-            if matches is None or matches(item):
+            if _matcher(ctx) is None or ctx.recognizes(item):
                 if owner is not None:
                     raise ValidationError(
                         f"an item matches two models, {contexts[owner].model.name} and {ctx.model.name}: "

@@ -226,6 +226,8 @@ def _add_read_options(
     if start_key is not None:
         params["ExclusiveStartKey"] = start_key
     if projection_expression:
+        if ctx.model.matches is not None:
+            projection_expression = ctx.project_for_matches(projection_expression, projection_names)
         params["ProjectionExpression"] = projection_expression
         names.update(projection_names)
     if filter_expression:
@@ -431,20 +433,23 @@ def next_page_cursor(ctx: TableContext[Any], request: ReadRequest, response: Map
 
 def _read_items(
     ctx: TableContext[T], response: dict[str, Any], op_name: str, request: ReadRequest
-) -> Op[list[T]]:
+) -> Op[tuple[list[T], tuple[dict[str, AV], ...]]]:
     """Every item of a response through the read pipeline (decryption, converters, annotations); items of
-    a projected read are marked so that they cannot be written back whole by accident."""
+    a projected read are marked so that they cannot be written back whole by accident. Items the model's
+    ``matches`` predicate rejects are returned raw, apart."""
     partial = ctx.reads_partially(request.params)
-    items: list[T] = yield from ctx.read_items(
-        response.get("Items") or (), operation=op_name, partial=partial
-    )
-    return items
+    raw = response.get("Items") or ()
+    unrecognized: tuple[dict[str, AV], ...] = ()
+    if ctx.model.matches is not None:
+        raw, unrecognized = ctx.recognize(raw)
+    items: list[T] = yield from ctx.read_items(raw, operation=op_name, partial=partial)
+    return items, unrecognized
 
 
 def _fetch_page(ctx: TableContext[T], request: ReadRequest, op_name: str) -> Op[Page[T]]:
     response = yield from fetch_response(ctx, request, op_name)
-    items = yield from _read_items(ctx, response, op_name, request)
-    return Page(items, next_page_cursor(ctx, request, response))
+    items, unrecognized = yield from _read_items(ctx, response, op_name, request)
+    return Page(items, next_page_cursor(ctx, request, response), unrecognized)
 
 
 def page_op(ctx: TableContext[T], args: QueryArgs | ScanArgs, *, op_name: str) -> Op[Page[T]]:
@@ -482,9 +487,9 @@ class PageWalker(Generic[T]):
         return response
 
     def next_items(self) -> Op[list[T]]:
-        """Fetch the next page and decode its items."""
+        """Fetch the next page and decode its items (those of the model only, when it has ``matches``)."""
         response = yield from self.next_response()
-        items: list[T] = yield from _read_items(self._ctx, response, self._op_name, self._request)
+        items, _ = yield from _read_items(self._ctx, response, self._op_name, self._request)
         return items
 
 

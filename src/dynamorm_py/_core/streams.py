@@ -15,7 +15,7 @@ from typing import Any, Final, Generic, Literal, TypeVar
 
 from .._blocks.codec import AV, FieldCodec
 from .._blocks.typed_json import typed_json_map_to_av
-from ..errors import ERR_INVALID_VALUE, DynamormPyError, ValidationError
+from ..errors import ERR_INVALID_VALUE, ERR_UNRECOGNIZED_ITEM, DynamormPyError, ValidationError
 from .context import TableContext
 from .effects import Op
 
@@ -23,6 +23,7 @@ __all__ = [
     "EVENT_OPERATION",
     "OPERATION",
     "StreamRecord",
+    "StreamRecords",
     "record_image_op",
     "stamped",
     "stream_event_op",
@@ -73,6 +74,25 @@ class StreamRecord(Generic[T]):
         kind = identity.get("type", identity.get("Type"))
         principal = identity.get("principalId", identity.get("PrincipalId"))
         return kind == _TTL_IDENTITY_TYPE and principal == _TTL_PRINCIPAL
+
+
+class StreamRecords(list[StreamRecord[T]], Generic[T]):
+    """The decoded records of a stream event, in order; a plain list with one more attribute.
+
+    ``skipped`` holds the raw records (as given) that the model's ``matches`` predicate rejected: records
+    of other entity types sharing the table. A handler can pass them to another model's parser, or report
+    them by ``eventID``. Always empty for a model without ``matches``.
+    """
+
+    skipped: tuple[Mapping[str, Any], ...]
+
+    def __init__(self, records: list[StreamRecord[T]], skipped: tuple[Mapping[str, Any], ...] = ()) -> None:
+        super().__init__(records)
+        self.skipped = skipped
+
+    def __repr__(self) -> str:
+        # The skipped records hold item values (and envelopes): counted, never shown.
+        return f"StreamRecords({super().__repr__()}, skipped={len(self.skipped)})"
 
 
 # Shape checks
@@ -186,9 +206,31 @@ def stamped(op: Op[R], operation: str) -> Op[R]:
         raise
 
 
+def _unrecognized(ctx: TableContext[Any], *, operation: str) -> ValidationError:
+    return ValidationError(
+        f"the stream record holds an item that is not a {ctx.model_name}: the model's matches predicate "
+        "rejected it",
+        code=ERR_UNRECOGNIZED_ITEM,
+        operation=operation,
+    )
+
+
+def _recognized(ctx: TableContext[Any], images: Mapping[str, dict[str, AV]]) -> bool:
+    """Whether a record is of the model: every image it carries must match; a record without images (a
+    KEYS_ONLY stream) is judged on its keys, so only a key-based predicate can accept it."""
+    tested = [images[name] for name in ("NewImage", "OldImage") if name in images]
+    if not tested and "Keys" in images:
+        tested = [images["Keys"]]
+    return all(ctx.recognizes(item) for item in tested)
+
+
 def stream_image_op(ctx: TableContext[T], image: Any, *, operation: str = OPERATION) -> Op[T]:
-    """Decode one typed-JSON image into a model instance: decrypt, then the codec (wire-format.md §5.7)."""
+    """Decode one typed-JSON image into a model instance: decrypt, then the codec (wire-format.md §5.7).
+
+    An image the model's ``matches`` predicate rejects is ``ValidationError`` (ErrUnrecognizedItem)."""
     item = _image_av(image, operation=operation)
+    if ctx.model.matches is not None and not ctx.recognizes(item):
+        raise _unrecognized(ctx, operation=operation)
     result: T = yield from stamped(ctx.read_item(item, operation=operation), operation)
     return result
 
@@ -204,13 +246,18 @@ def record_image_op(ctx: TableContext[T], record: Any, image: str, *, operation:
     return result
 
 
-def _record_op(ctx: TableContext[T], record: Any) -> Op[StreamRecord[T]]:
+def _record_op(ctx: TableContext[T], record: Any, *, skip: bool = False) -> Op[StreamRecord[T] | None]:
+    """One record decoded; a record of another entity type is an error, or ``None`` when ``skip``."""
     body = _stream_body(record, operation=OPERATION)
     event_name = _event_name(record)
     # Every shape is checked, and the keys decoded, before the first KMS call.
     images = {
         name: _image_av(body[name], operation=OPERATION) for name in _IMAGES if body.get(name) is not None
     }
+    if ctx.model.matches is not None and not _recognized(ctx, images):
+        if skip:
+            return None
+        raise _unrecognized(ctx, operation=OPERATION)
     shell: StreamRecord[T] = StreamRecord(
         event_name=event_name,
         keys=_decode_keys(ctx, images["Keys"]) if "Keys" in images else {},
@@ -235,8 +282,12 @@ def _record_op(ctx: TableContext[T], record: Any) -> Op[StreamRecord[T]]:
 
 
 def stream_record_op(ctx: TableContext[T], record: Any) -> Op[StreamRecord[T]]:
-    """Decode one stream record (Lambda or GetRecords shape) into a ``StreamRecord``."""
-    result: StreamRecord[T] = yield from stamped(_record_op(ctx, record), OPERATION)
+    """Decode one stream record (Lambda or GetRecords shape) into a ``StreamRecord``.
+
+    A record the model's ``matches`` predicate rejects is ``ValidationError`` (ErrUnrecognizedItem)."""
+    result = yield from stamped(_record_op(ctx, record), OPERATION)
+    if result is None:  # _record_op raises instead, unless asked to skip
+        raise _unrecognized(ctx, operation=OPERATION)
     return result
 
 
@@ -249,13 +300,20 @@ def _event_records(event: Any) -> list[Any]:
     return list(records)
 
 
-def stream_event_op(ctx: TableContext[T], event: Any) -> Op[list[StreamRecord[T]]]:
-    """Decode every record of a Lambda event ``{"Records": [...]}``, in order."""
+def stream_event_op(ctx: TableContext[T], event: Any) -> Op[StreamRecords[T]]:
+    """Decode every record of a Lambda event ``{"Records": [...]}``, in order; records the model's
+    ``matches`` predicate rejects are left out and listed, raw, in ``skipped``."""
     parsed: list[StreamRecord[T]] = []
+    skipped: list[Mapping[str, Any]] = []
     for record in _event_records(event):
-        parsed.append((yield from stream_record_op(ctx, record)))
-    return parsed
+        decoded = yield from stamped(_record_op(ctx, record, skip=True), OPERATION)
+        if decoded is None:
+            skipped.append(record)
+        else:
+            parsed.append(decoded)
+    return StreamRecords(parsed, tuple(skipped))
 
 
 # Users import these from dynamorm_py.streams: tracebacks, reprs and pickles name that module.
 StreamRecord.__module__ = "dynamorm_py.streams"
+StreamRecords.__module__ = "dynamorm_py.streams"

@@ -278,6 +278,9 @@ def routed_transact_get_op(
     for ctx, key in routed:
         codec = ctx.codec
         expression, names = build_projection(codec, projection, security=ctx.security)
+        if expression and ctx.model.matches is not None:
+            # The attributes the model's matcher reads are loaded too, to tell its items from others.
+            expression = ctx.project_for_matches(expression, names)
         pk, sk = split_key(codec, key)
         key_map = codec.encode_key(pk, sk)
         identity = (ctx.table_name, key_identity(codec, key_map))
@@ -303,7 +306,8 @@ def routed_transact_get_op(
     for index, (ctx, _) in enumerate(routed):
         entry = responses[index] if index < len(responses) else None
         stored = entry.get("Item") if isinstance(entry, dict) else None
-        if stored:
+        # Another entity type under a requested key is not this model's item: None, as for a missing one.
+        if stored and (ctx.model.matches is None or ctx.recognizes(stored)):
             results.append(
                 (yield from ctx.read_item(stored, operation="transact_get", partial=partial[index]))
             )

@@ -53,7 +53,7 @@ from .sync import run_pure
 from .update_builder import AsyncUpdateBuilder
 
 if TYPE_CHECKING:
-    from .._core.streams import StreamRecord
+    from .._core.streams import StreamRecord, StreamRecords
     from ..optimizer import QueryShape, ScanShape
     from ..query import FilterExpression, Page, SortKeyCondition
 
@@ -235,6 +235,8 @@ class AsyncTable(Generic[T]):
     ) -> Any:
         """Read one item; a miss raises ``NotFoundError``, or returns ``default`` when one is given.
 
+        On a model with ``matches``, an item of another entity type under this key is a miss too.
+
         ``pk`` may be a ``(pk, sk)`` tuple, as in ``batch_get``.
         """
         return await self._run(
@@ -376,8 +378,10 @@ class AsyncTable(Generic[T]):
         client and data-key cache; encrypted attributes are decrypted like on a ``get``."""
         return await self._run(stream_record_op(self._ctx, record), "parse_stream_record", sleep=None)
 
-    async def parse_stream_event(self, event: Mapping[str, Any]) -> list[StreamRecord[T]]:
-        """Decode every record of a Lambda stream event ``{"Records": [...]}``, in order."""
+    async def parse_stream_event(self, event: Mapping[str, Any]) -> StreamRecords[T]:
+        """Decode every record of a Lambda stream event ``{"Records": [...]}``, in order; on a model with
+        ``matches``, records of other entity types are left out and listed, raw, in the result's ``skipped``
+        (``parse_stream_record`` raises ``ValidationError``, ErrUnrecognizedItem, on one)."""
         return await self._run(stream_event_op(self._ctx, event), "parse_stream_event", sleep=None)
 
     # queries and scans -----------------------------------------------------------------------------
@@ -395,7 +399,10 @@ class AsyncTable(Generic[T]):
         projection: Sequence[str] | None = None,
         filter: FilterExpression | None = None,
     ) -> Page[T]:
-        """One Query page; its ``next_cursor`` continues the query (``None`` on the last page)."""
+        """One Query page; its ``next_cursor`` continues the query (``None`` on the last page).
+
+        On a model with ``matches``, ``items`` holds the model's items and ``unrecognized`` the raw items of
+        other entity types sharing the table (the ``*_all`` and ``iter_*`` reads leave those out)."""
         args = QueryArgs(
             partition,
             sort=sort,
@@ -723,7 +730,10 @@ class AsyncTable(Generic[T]):
         filter: FilterExpression | None = None,
     ) -> int:
         """The number of matching items (``Select=COUNT``): over a query when ``partition`` is given, else
-        over a scan, summed over every page."""
+        over a scan, summed over every page.
+
+        This is DynamoDB's count: on a model with ``matches`` it includes the items of other entity types
+        sharing the table (a predicate runs on items, and a count reads none); narrow it with ``sort``."""
         op = count_op(
             self._ctx,
             partition,
@@ -753,7 +763,7 @@ class AsyncTable(Generic[T]):
         rand_uniform: Callable[[float, float], float] | None = None,
     ) -> list[T]:
         """Read many items, 100 keys per request: duplicates removed, results in first-appearance key order,
-        missing keys absent.
+        missing keys absent (on a model with ``matches``, keys holding another entity type's item too).
 
         Unprocessed keys and throttling are retried ``max_retries`` times per chunk with full-jitter
         backoff (``rand_uniform(0, bound)``, default ``random.uniform``; ``sleep=None`` does not wait).
@@ -824,7 +834,8 @@ class AsyncTable(Generic[T]):
     async def transact_get(
         self, keys: Sequence[Any], *, projection: Sequence[str] | None = None
     ) -> list[T | None]:
-        """One TransactGetItems call of 1-100 keys: results in key order, ``None`` for a missing item."""
+        """One TransactGetItems call of 1-100 keys: results in key order, ``None`` for a missing item (and,
+        on a model with ``matches``, for an item of another entity type)."""
         return await self._run(transact_get_op(self._ctx, keys, projection=projection), "transact_get")
 
 
