@@ -68,3 +68,23 @@ def test_async_service_example_serves_concurrent_handlers(dynamorm_local: Any) -
         "explain  -> update_item",
         "builder  -> total 1002, version 1",
     ]
+
+
+@pytest.mark.integration
+def test_single_table_example_places_an_order_and_reads_every_entity(dynamorm_local: Any) -> None:
+    env = dict(os.environ, DYNAMODB_ENDPOINT=dynamorm_local.endpoint_url)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "single_table.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "stock    -> apples 7",
+        "conflict -> ConditionFailedError: ['None', 'ConditionalCheckFailed', 'None']",
+        "query    -> ['CartLine', 'Order', 'Customer']",
+        "order    -> apples x3",
+    ]
