@@ -1125,3 +1125,14 @@ def test_equivalence_needs_a_mapping() -> None:
     model, _ = user_fixture()
     with pytest.raises(ValidationError, match="dms_model must be"):
         assert_model_definition_equivalent_to_dms(model, "User", ignore_table_name=True)  # type: ignore[arg-type]
+
+
+def test_from_dms_takes_a_matches_predicate_bound_to_the_models_keys() -> None:
+    from dynamorm_py import sk_prefix
+
+    order = ModelDefinition.from_dms(
+        load_dms_file(FIXTURES / "order.yml"), "Order", matches=sk_prefix("ORDER#")
+    )
+    assert order.matches is not None
+    assert order.matches({"PK": {"S": "CUST#1"}, "SK": {"S": "ORDER#1"}})
+    assert not order.matches({"PK": {"S": "CUST#1"}, "SK": {"S": "PROFILE"}})

@@ -745,13 +745,20 @@ def model_from_dms(
     *,
     table_name: str | None = None,
     enforce_naming: bool = True,
+    matches: Any = None,
 ) -> Model:
     """Build a dataclass and its ``ModelDefinition`` from one model of a DMS document (``from_dms``)."""
     if isinstance(doc, str):
         doc = parse_dms_document(doc, enforce_naming=enforce_naming)
     else:
         validate_dms_document(doc, enforce_naming=enforce_naming)
-    return _build(model_class, get_dms_model(doc, name), table_name=table_name, enforce_naming=enforce_naming)
+    return _build(
+        model_class,
+        get_dms_model(doc, name),
+        table_name=table_name,
+        enforce_naming=enforce_naming,
+        matches=matches,
+    )
 
 
 def models_from_dms(
@@ -769,7 +776,12 @@ def models_from_dms(
 
 
 def _build(
-    model_class: Any, dms: Mapping[str, Any], *, table_name: str | None, enforce_naming: bool
+    model_class: Any,
+    dms: Mapping[str, Any],
+    *,
+    table_name: str | None,
+    enforce_naming: bool,
+    matches: Any = None,
 ) -> Model:
     from .attributes import Projection, dynamorm_field, gsi, lsi
 
@@ -851,6 +863,7 @@ def _build(
             table_name=table_name or dms["table"]["name"],
             indexes=specs,
             naming=convention if enforce_naming else None,
+            matches=matches,
         )
     except ValidationError as exc:
         exc.table = where.table

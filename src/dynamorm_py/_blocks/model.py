@@ -95,12 +95,14 @@ class ModelDefinition(Generic[T]):
         *,
         table_name: str | None = None,
         enforce_naming: bool = True,
+        matches: ItemPredicate | ItemMatcher | None = None,
     ) -> ModelDefinition[Any]:
-        """A generated dataclass and its model for the DMS model ``name`` (a ``str`` is parsed first)."""
+        """A generated dataclass and its model for the DMS model ``name`` (a ``str`` is parsed first);
+        ``matches`` as for ``from_dataclass``."""
         from .dms import model_from_dms
 
         model: ModelDefinition[Any] = model_from_dms(
-            cls, doc, name, table_name=table_name, enforce_naming=enforce_naming
+            cls, doc, name, table_name=table_name, enforce_naming=enforce_naming, matches=matches
         )
         return model
 
