@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any, assert_type
 
 from dynamorm_py import (
+    AsyncDynamormClient,
     AsyncTable,
+    DynamormClient,
     ModelDefinition,
     OutcomeUnknownError,
     Page,
@@ -107,3 +109,19 @@ async def check_async(table: AsyncTable[Note], note: Note) -> None:
     assert_type(table.model, ModelDefinition[Note])
     async with AsyncTable.connect(table.model, region_name="us-east-1") as connected:
         assert_type(connected, AsyncTable[Note])
+
+
+def check_client(client: DynamormClient, model: ModelDefinition[Note]) -> None:
+    # Routing is typed: the table of a model or of its dataclass is a Table of that dataclass.
+    assert_type(client.register(model), DynamormClient)
+    assert_type(client.table(model), Table[Note])
+    assert_type(client.table(Note), Table[Note])
+    assert_type(client.query("notes", "a").items, list[Any])
+    assert_type(client.transact_get([(Note, "a", "b")]), list[Any | None])
+
+
+async def check_async_client(client: AsyncDynamormClient, model: ModelDefinition[Note]) -> None:
+    assert_type(client.table(Note), AsyncTable[Note])
+    assert_type(await client.batch_get([(Note, "a", "b")]), list[Any])
+    async with AsyncDynamormClient.connect(model, region_name="us-east-1") as connected:
+        assert_type(connected, AsyncDynamormClient)
