@@ -233,3 +233,28 @@ def test_the_async_client_does_the_same(dynamorm_local: Server) -> None:
             return [type(i).__name__ async for i in client.iter_query(SHOP, "CUST#1", limit=1)]
 
     assert asyncio.run(scenario()) == ["Order", "Customer"]
+
+
+def test_async_client_connect_creates_and_closes_its_clients(dynamorm_local: Server) -> None:
+    aiobotocore_session = pytest.importorskip("aiobotocore.session")
+    from dynamorm_py.local import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY
+
+    for model in (CUSTOMERS, STOCK):
+        ensure_table(model, client=dynamorm_local.client("dynamodb"))
+
+    async def scenario() -> list[Any]:
+        session = aiobotocore_session.AioSession()
+        session.set_credentials(DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY)
+        async with AsyncDynamormClient.connect(
+            CUSTOMERS,
+            STOCK,
+            endpoint_url=dynamorm_local.endpoint_url,
+            region_name=dynamorm_local.region,
+            session=session,
+        ) as client:
+            await client.batch_write(
+                puts=[Customer("CUST#1", "PROFILE", name="Ada"), Stock("tea", available=1)]
+            )
+            return await client.batch_get([(Customer, "CUST#1", "PROFILE"), (STOCK, "tea")])
+
+    assert asyncio.run(scenario()) == [Customer("CUST#1", "PROFILE", name="Ada"), Stock("tea", available=1)]
