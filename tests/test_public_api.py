@@ -158,7 +158,7 @@ SUBMODULE_NAMES = {
     ],
     "dynamorm_py.table": ["Table", "AsyncTable"],
     "dynamorm_py.retry": ["RetryPolicy"],
-    "dynamorm_py.client": ["DynamormClient", "AsyncDynamormClient"],
+    "dynamorm_py.single_table": ["DynamormClient", "AsyncDynamormClient"],
     "dynamorm_py.update_builder": ["UpdateBuilder", "AsyncUpdateBuilder"],
     "dynamorm_py.encryption": [
         "marshal_attribute_value_json",

@@ -49,12 +49,12 @@ from .transaction import (
 
 if TYPE_CHECKING:
     from ._core.effects import PreparedRequest
-    from .client import AsyncDynamormClient, DynamormClient
     from .dms import DmsWarning, dump_dms_document, load_dms_file, models_from_dms
     from .model import attribute_equals, pk_prefix, sk_prefix
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .retry import RetryPolicy
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
+    from .single_table import AsyncDynamormClient, DynamormClient
     from .streams import (
         StreamRecord,
         parse_stream_event,
@@ -82,8 +82,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "Table": "table",
     "AsyncTable": "table",
-    "DynamormClient": "client",
-    "AsyncDynamormClient": "client",
+    "DynamormClient": "single_table",
+    "AsyncDynamormClient": "single_table",
     "PreparedRequest": "_core.effects",
     "QueryOptimizer": "optimizer",
     "QueryPlan": "optimizer",

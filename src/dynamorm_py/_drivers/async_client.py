@@ -306,5 +306,5 @@ class AsyncDynamormClient:
                 yield item
 
 
-# Users import these from dynamorm_py.client: tracebacks, reprs and pickles name that module.
-AsyncDynamormClient.__module__ = "dynamorm_py.client"
+# Users import these from dynamorm_py.single_table: tracebacks, reprs and pickles name that module.
+AsyncDynamormClient.__module__ = "dynamorm_py.single_table"

@@ -305,5 +305,5 @@ class DynamormClient:
             )
 
 
-# Users import these from dynamorm_py.client: tracebacks, reprs and pickles name that module.
-DynamormClient.__module__ = "dynamorm_py.client"
+# Users import these from dynamorm_py.single_table: tracebacks, reprs and pickles name that module.
+DynamormClient.__module__ = "dynamorm_py.single_table"

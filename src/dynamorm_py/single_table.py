@@ -1,4 +1,4 @@
-"""``DynamormClient`` and ``AsyncDynamormClient``: several models, one client (drivers in ``_drivers``)."""
+"""``DynamormClient`` and ``AsyncDynamormClient``: single-table design, several models on one client."""
 
 from ._drivers.async_client import AsyncDynamormClient
 from ._drivers.client import DynamormClient
