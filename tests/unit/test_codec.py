@@ -1959,3 +1959,42 @@ def test_top_level_none_is_not_written_except_json_and_set_fields() -> None:
     assert codec.decode_item({"pk": {"S": "a"}, "text": {"NULL": True}, "number": {"NULL": True}}) == _Sparse(
         pk="a"
     )
+
+
+@dataclass
+class _Needy:
+    pk: str = dynamorm_field(roles=["pk"])
+    name: str = dynamorm_field(name="fullName")  # no default: an item without it cannot be decoded
+    nickname: str | None = None
+
+
+def test_none_for_a_field_without_a_default_is_refused_on_write() -> None:
+    codec = ModelDefinition.from_dataclass(_Needy).codec
+    for encode in (codec.encode_item, codec._encode_item_reference):
+        with pytest.raises(ValidationError) as refused:
+            encode(_Needy("a", None))  # type: ignore[arg-type]
+        assert (refused.value.code, refused.value.field) == (ERR_INVALID_MODEL, "fullName")
+        assert encode(_Needy("a", "Ada")).item == {"pk": {"S": "a"}, "fullName": {"S": "Ada"}}
+
+
+def test_a_dms_required_attribute_set_to_none_is_refused_on_write() -> None:
+    doc = {
+        "dms_version": "0.1",
+        "models": [
+            {
+                "name": "Account",
+                "table": {"name": "accounts"},
+                "keys": {"partition": {"attribute": "id", "type": "S"}},
+                "attributes": [
+                    {"attribute": "id", "type": "S", "required": True},
+                    {"attribute": "owner", "type": "S", "required": True},
+                    {"attribute": "note", "type": "S", "optional": True},
+                ],
+            }
+        ],
+    }
+    model = ModelDefinition.from_dms(doc, "Account")
+    with pytest.raises(ValidationError) as refused:
+        model.codec.encode_item(model.model_type(id="a", owner=None))
+    assert (refused.value.code, refused.value.field) == (ERR_INVALID_MODEL, "owner")
+    assert model.codec.encode_item(model.model_type(id="a", owner="o")).item["owner"] == {"S": "o"}

@@ -1661,14 +1661,26 @@ def _unreadable_attribute(attribute: str) -> ValidationError:
     )
 
 
+def required_none(attribute: str) -> None:
+    """Refuse ``None`` for a field without a default: the item written would lack it and could not be read."""
+    raise ValidationError(
+        f"{attribute!r} has no default, so it needs a value: an item stored without it could not be read "
+        "back (give it a value, or a default in the model)",
+        code=ERR_INVALID_MODEL,
+        field=attribute,
+    )
+
+
 def _generate_encoder(
     fields: Sequence[FieldCodec],
     key_attributes: Sequence[str],
     lifecycle: Callable[[Any, dict[str, AV], datetime], dict[str, Any]] | None,
     label: str,
+    required: frozenset[str] = frozenset(),
 ) -> Callable[[Any, datetime | None], EncodedItem]:
     """``encode(item, now)``: the loop of :meth:`ModelCodec._encode_item_reference`, unrolled per field."""
     namespace: dict[str, Any] = {
+        "required_none": required_none,
         "ValidationError": ValidationError,
         "EncodedItem": EncodedItem,
         "is_empty": is_empty,
@@ -1718,7 +1730,12 @@ def _generate_encoder(
                 f"{indent}elif {v} is not None:",
                 f"{indent}    out[{attribute}] = e{i}({v})",
             ]
+            if f.attribute_name in required:
+                lines += [f"{indent}else:", f"{indent}    required_none({attribute})"]
             continue
+        if f.attribute_name in required and f"{v} is None" in skip:
+            lines.append(f"        if {v} is None:")
+            lines.append(f"            required_none({attribute})")
         if skip:
             lines.append(f"        if not ({' or '.join(skip)}):")
             indent += "    "
@@ -1860,6 +1877,9 @@ class ModelCodec:
         self.required = tuple(
             f for f in self.fields if not f.has_default and f is not self.pk and f is not self.sk
         )
+        # None for one of these is refused on write (the item could not be read back); lifecycle fields are
+        # filled by the library instead.
+        self._required_attributes = frozenset(f.attribute_name for f in self.required if f.role is None)
         # With a clock, created_at/updated_at/version are written by _apply_lifecycle; without one, as is.
         self._plain = _encode_plan([f for f in self.fields if f.role not in _MANAGED_ROLES])
         self._all = _encode_plan(self.fields)
@@ -1879,9 +1899,10 @@ class ModelCodec:
                 self._key_attributes,
                 self._apply_lifecycle if managed else None,
                 f"{name}.encode_item(now)",
+                self._required_attributes,
             )
             self._encode_all = _generate_encoder(
-                self.fields, self._key_attributes, None, f"{name}.encode_item"
+                self.fields, self._key_attributes, None, f"{name}.encode_item", self._required_attributes
             )
             self._decode = _generate_decoder(model_type, self.fields, f"{name}.decode_item")
         else:  # names of a str subclass stay what they are: no generated code, the per-field loop
@@ -1908,6 +1929,8 @@ class ModelCodec:
         try:
             for (attribute, encode, options, skip_none), value in zip(steps, values(item), strict=True):
                 if value is None and skip_none:
+                    if attribute in self._required_attributes:
+                        required_none(attribute)
                     continue
                 if options is not None:
                     omitempty, is_encrypted, sparse = options
