@@ -1116,10 +1116,10 @@ class FailingKms(FakeKms):
         super().__init__()
         self.fail_after = fail_after
 
-    def _answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         if operation == "generate_data_key" and len(self.keys) >= self.fail_after:
             raise client_error("KMSInternalException", "GenerateDataKey")
-        return super()._answer(operation, params)
+        return super()._call(operation, params)
 
 
 @pytest.mark.parametrize("max_workers", [None, 2])
