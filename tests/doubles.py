@@ -31,6 +31,26 @@ def _resolve(answer: Answer, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+FIXED_DATA_KEY = hashlib.sha256(b"fixed test data key").digest()
+FIXED_EDK = b"fixed-test-encrypted-data-key"
+
+
+def fixed_kms() -> FakeKmsClient:
+    """The public fixed key KMS fake, for tests where one data key for every field is enough."""
+    return FakeKmsClient(plaintext_key=FIXED_DATA_KEY, ciphertext_blob=FIXED_EDK)
+
+
+def expecting(method: str, *answers: dict[str, Any] | BaseException) -> FakeDynamoDBClient:
+    """The public strict fake expecting one ``method`` call per answer (a response, or an error raised)."""
+    client = FakeDynamoDBClient()
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            client.expect(method, error=answer)
+        else:
+            client.expect(method, response=answer)
+    return client
+
+
 class _CallQueries:
     """Shortcuts over ``.calls`` for assertions."""
 
