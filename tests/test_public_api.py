@@ -206,6 +206,24 @@ SUBMODULE_NAMES = {
         "ScanShape",
     ],
     "dynamorm_py.local": ["LocalDynamoDB", "local_dynamodb"],
+    "dynamorm_py.mocks": [
+        "ANY",
+        "ExpectedCall",
+        "FakeDynamoDBClient",
+        "FakeKmsClient",
+        "AsyncFakeDynamoDBClient",
+        "AsyncFakeKmsClient",
+    ],
+    "dynamorm_py.testkit": [
+        "ANY",
+        "FakeDynamoDBClient",
+        "FakeKmsClient",
+        "AsyncFakeDynamoDBClient",
+        "AsyncFakeKmsClient",
+        "fixed_rand_bytes",
+        "fixed_clock",
+        "no_sleep",
+    ],
     "dynamorm_py.dms": [
         "parse_dms_document",
         "get_dms_model",
@@ -256,7 +274,7 @@ def test_importing_the_package_imports_no_extra_and_no_lazy_module() -> None:
     code = (
         "import sys, dynamorm_py\n"
         "watched = ('moto', 'aiobotocore', 'yaml', 'dynamorm_py.table', 'dynamorm_py.schema', "
-        "'dynamorm_py.retry', 'dynamorm_py.dms')\n"
+        "'dynamorm_py.retry', 'dynamorm_py.dms', 'dynamorm_py.mocks', 'dynamorm_py.testkit')\n"
         "loaded = [m for m in watched if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )

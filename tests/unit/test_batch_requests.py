@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from doubles import FakeKms, ScriptedClient
+from doubles import FakeKms, ScriptedClient, fixed_kms
 from dynamorm_py import ModelDefinition, Table, dynamorm_field
 from dynamorm_py._core.batch import Backoff, batch_get_op, batch_write_op
 from dynamorm_py._core.context import EXPLAIN_ENVELOPE, TableContext
@@ -37,6 +37,7 @@ from dynamorm_py.errors import (
     TransportError,
     ValidationError,
 )
+from dynamorm_py.mocks import FakeDynamoDBClient
 
 R = TypeVar("R")
 
@@ -200,7 +201,7 @@ def same_objects(actual: tuple[Any, ...], expected: list[Any]) -> bool:
 
 
 def test_batch_get_of_no_keys_returns_an_empty_list_without_a_call() -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     assert drive(batch_get_op(context(), []), client) == []
     assert Table(ORDERS, client=client).batch_get([]) == []
@@ -209,7 +210,7 @@ def test_batch_get_of_no_keys_returns_an_empty_list_without_a_call() -> None:
 
 @pytest.mark.parametrize("puts", [[], (), iter([])])
 def test_batch_write_of_nothing_returns_without_a_call(puts: Any) -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     assert drive(batch_write_op(context(), puts, ()), client) is None
     Table(ORDERS, client=client).batch_write()
@@ -220,7 +221,7 @@ def test_batch_write_of_nothing_returns_without_a_call(puts: Any) -> None:
 
 @pytest.mark.parametrize("key", ["c1", ("c1",), ("c1", 1, 2), ["c1", 1]])
 def test_a_key_of_the_wrong_shape_for_a_pk_and_sk_model_is_rejected_before_any_call(key: Any) -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
     keys = [("c1", 0), key]
 
     with pytest.raises(ValidationError) as get_error:
@@ -235,7 +236,7 @@ def test_a_key_of_the_wrong_shape_for_a_pk_and_sk_model_is_rejected_before_any_c
 
 @pytest.mark.parametrize("key", [("rock", "x"), ("rock", None, None), ("rock",)])
 def test_a_key_of_the_wrong_shape_for_a_pk_only_model_is_rejected_before_any_call(key: Any) -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     with pytest.raises(ValidationError) as error:
         drive(batch_get_op(context(TAGS), ["jazz", key]), client)
@@ -246,7 +247,7 @@ def test_a_key_of_the_wrong_shape_for_a_pk_only_model_is_rejected_before_any_cal
 
 def test_a_sort_key_of_none_is_a_missing_key() -> None:
     with pytest.raises(ValidationError) as error:
-        drive(batch_get_op(context(), [("c1", None)]), ScriptedClient())
+        drive(batch_get_op(context(), [("c1", None)]), FakeDynamoDBClient())
 
     assert error.value.code == ERR_MISSING_PRIMARY_KEY
 
@@ -256,14 +257,14 @@ def test_a_pk_only_model_takes_a_scalar_or_a_pk_none_pair() -> None:
 
     drive(batch_get_op(context(TAGS), ["rock", ("jazz", None)]), client)
 
-    assert client.requests()[0]["RequestItems"]["tags"]["Keys"] == [
+    assert client.calls[0][1]["RequestItems"]["tags"]["Keys"] == [
         {"name": {"S": "rock"}},
         {"name": {"S": "jazz"}},
     ]
 
 
 def test_a_put_of_the_wrong_model_type_is_rejected_before_any_call() -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
     puts: list[Any] = [*orders(30), Other("c1", 99)]
 
     with pytest.raises(ValidationError) as error:
@@ -284,7 +285,7 @@ def test_a_put_of_the_wrong_model_type_is_rejected_before_any_call() -> None:
     ids=["two-puts", "two-deletes", "put-and-delete"],
 )
 def test_two_requests_for_one_key_are_rejected_before_any_call(puts: list[Order], deletes: list[Any]) -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
     puts = [*orders(40, start=100), *puts]
 
     with pytest.raises(ValidationError) as error:
@@ -311,7 +312,7 @@ READINGS = ModelDefinition.from_dataclass(Reading, table_name="readings")
 )
 def test_two_numeric_forms_of_one_key_are_rejected_before_any_call(deletes: list[Any]) -> None:
     # A float key takes ints and Decimals too (an int key takes ints only), and they are one key.
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     with pytest.raises(ValidationError) as error:
         drive(batch_write_op(context(READINGS), [], deletes), client)
@@ -322,7 +323,7 @@ def test_two_numeric_forms_of_one_key_are_rejected_before_any_call(deletes: list
 
 @pytest.mark.parametrize("key", [Decimal("1"), 1.0, True, "1"])
 def test_a_key_value_of_another_type_than_the_key_annotation_is_rejected_before_any_call(key: Any) -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     with pytest.raises(ValidationError) as error:
         drive(batch_write_op(context(), [], [("c1", key)]), client)
@@ -353,7 +354,7 @@ def test_a_key_value_of_another_type_than_the_key_annotation_is_rejected_before_
     ],
 )
 def test_bad_batch_input_through_table_carries_code_operation_and_table(call: Any) -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     with pytest.raises(ValidationError) as caught:
         call(Table(ORDERS, client=client))
@@ -367,7 +368,7 @@ def test_bad_batch_input_through_table_carries_code_operation_and_table(call: An
 @pytest.mark.parametrize("bad", ["abc", b"abc", {"a": 1}, 42])
 def test_puts_and_deletes_must_be_iterables_of_items(bad: Any) -> None:
     with pytest.raises(ValidationError) as error:
-        drive(batch_write_op(context(), bad, ()), ScriptedClient())
+        drive(batch_write_op(context(), bad, ()), FakeDynamoDBClient())
 
     assert error.value.code == ERR_INVALID_OPERATOR
 
@@ -375,14 +376,14 @@ def test_puts_and_deletes_must_be_iterables_of_items(bad: Any) -> None:
 @pytest.mark.parametrize("max_retries", [-1, 1.5, True])
 def test_max_retries_must_be_a_non_negative_int(max_retries: Any) -> None:
     with pytest.raises(ValidationError):
-        drive(batch_write_op(context(), orders(1), (), max_retries=max_retries), ScriptedClient())
+        drive(batch_write_op(context(), orders(1), (), max_retries=max_retries), FakeDynamoDBClient())
     with pytest.raises(ValidationError):
-        drive(batch_get_op(context(), [("c1", 1)], max_retries=max_retries), ScriptedClient())
+        drive(batch_get_op(context(), [("c1", 1)], max_retries=max_retries), FakeDynamoDBClient())
 
 
 @pytest.mark.parametrize("max_workers", [0, -2, True, 1.5])
 def test_max_workers_must_be_a_positive_int(max_workers: Any) -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     with pytest.raises(ValidationError) as error:
         Table(ORDERS, client=client).batch_write(puts=orders(3), max_workers=max_workers)
@@ -400,7 +401,7 @@ def test_batch_write_sends_puts_then_deletes_in_chunks_of_25() -> None:
 
     drive(batch_write_op(context(), puts, deletes), client)
 
-    chunks = [write_requests(params) for params in client.requests()]
+    chunks = [write_requests(params) for params in [params for _, params in client.calls]]
     assert [len(chunk) for chunk in chunks] == [25, 25, 10]
     assert chunks[0] == [{"PutRequest": {"Item": stored(order)}} for order in puts[:25]]
     assert chunks[1] == [{"PutRequest": {"Item": stored(order)}} for order in puts[25:]] + [
@@ -409,7 +410,7 @@ def test_batch_write_sends_puts_then_deletes_in_chunks_of_25() -> None:
     assert chunks[2][-1] == {"DeleteRequest": {"Key": {"customer": {"S": "c2"}, "number": {"N": "29"}}}}
     assert all(
         set(params) == {"RequestItems"} and set(params["RequestItems"]) == {TABLE}
-        for params in client.requests()
+        for params in [params for _, params in client.calls]
     )
 
 
@@ -422,7 +423,11 @@ def test_batch_write_reads_the_clock_once_for_every_item_of_the_call() -> None:
     drive(batch_write_op(context(clock=clock), puts, ()), client)
 
     assert clock.calls == 1
-    items = [r["PutRequest"]["Item"] for params in client.requests() for r in write_requests(params)]
+    items = [
+        r["PutRequest"]["Item"]
+        for params in [params for _, params in client.calls]
+        for r in write_requests(params)
+    ]
     assert {item["updatedAt"]["S"] for item in items} == {NOW_TEXT}
     assert items[-1]["createdAt"] == {"S": "2020-05-06T00:00:00.000000000Z"}  # a caller's value is kept
     assert items[-1]["version"] == {"N": "7"}
@@ -449,7 +454,7 @@ def test_batch_write_consumes_a_generator_chunk_by_chunk() -> None:
 
 
 def test_batch_write_encrypts_through_kms_as_put_does() -> None:
-    kms = FakeKms()
+    kms = fixed_kms()
     client = ScriptedClient({})
 
     drive(
@@ -458,15 +463,15 @@ def test_batch_write_encrypts_through_kms_as_put_does() -> None:
         kms=kms,
     )
 
-    items = [r["PutRequest"]["Item"] for r in write_requests(client.requests()[0], "cards")]
-    assert kms.names() == ["generate_data_key", "generate_data_key"]
+    items = [r["PutRequest"]["Item"] for r in write_requests(client.calls[0][1], "cards")]
+    assert [name for name, _ in kms.calls] == ["generate_data_key", "generate_data_key"]
     assert [item["id"] for item in items] == [{"S": "a"}, {"S": "b"}]
     assert all(set(item["number"]["M"]) == {"v", "edk", "nonce", "ct"} for item in items)
     assert b"4111" not in repr(items).encode()
 
 
 def test_explain_batch_write_shows_one_request_per_chunk_without_sending() -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
     table = Table(ORDERS, client=client, now=Clock())
 
     requests = table.explain.batch_write(puts=orders(30), deletes=[("c2", 1)])
@@ -480,7 +485,7 @@ def test_explain_batch_write_shows_one_request_per_chunk_without_sending() -> No
 
 
 def test_explain_batch_write_renders_encrypted_attributes_as_the_empty_envelope() -> None:
-    table = Table(CARDS, client=ScriptedClient(), kms_key_arn=ARN, kms_client=FakeKms())
+    table = Table(CARDS, client=FakeDynamoDBClient(), kms_key_arn=ARN, kms_client=fixed_kms())
 
     (request,) = table.explain.batch_write(puts=[Card("a", "4111")])
 
@@ -498,7 +503,7 @@ def test_batch_get_sends_chunks_of_100_distinct_keys_in_first_appearance_order()
 
     assert drive(batch_get_op(context(), keys, consistent_read=True), client) == []
 
-    sent = [params["RequestItems"][TABLE] for params in client.requests()]
+    sent = [params["RequestItems"][TABLE] for params in [params for _, params in client.calls]]
     assert [len(spec["Keys"]) for spec in sent] == [100, 100, 50]
     assert sent[0] == {
         "Keys": [{"customer": {"S": "c1"}, "number": {"N": str(i)}} for i in range(100)],
@@ -524,7 +529,7 @@ def test_batch_get_projection_uses_projection_placeholders_and_always_includes_t
 
     drive(batch_get_op(context(TAGS), ["rock"], projection=["label"]), client)
 
-    assert client.requests()[0]["RequestItems"]["tags"] == {
+    assert client.calls[0][1]["RequestItems"]["tags"] == {
         "Keys": [{"name": {"S": "rock"}}],
         "ConsistentRead": False,
         "ProjectionExpression": "#p_label, #p_name",
@@ -533,7 +538,7 @@ def test_batch_get_projection_uses_projection_placeholders_and_always_includes_t
 
 
 def test_batch_get_projection_must_include_every_field_without_a_default() -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     with pytest.raises(ValidationError) as error:
         drive(batch_get_op(context(INVOICES), ["i1"], projection=["id"]), client)
@@ -546,18 +551,18 @@ def test_batch_get_applies_converters_and_decrypts() -> None:
     tag_client = ScriptedClient({"Responses": {"tags": [{"name": {"S": "rock"}, "label": {"S": "LOUD"}}]}})
     assert drive(batch_get_op(context(TAGS), ["rock"]), tag_client) == [Tag("rock", "loud")]
 
-    kms = FakeKms()
+    kms = fixed_kms()
     sealing = encrypt_av({"S": "4111"}, attr_name="number", kms_key_arn=ARN, rand_bytes=lambda n: b"\x01" * n)
     envelope = drive(sealing, None, kms=kms)
     card_client = ScriptedClient({"Responses": {"cards": [{"id": {"S": "a"}, "number": envelope}]}})
     cards = drive(batch_get_op(context(CARDS, kms_key_arn=ARN), ["a"]), card_client, kms=kms)
 
     assert cards == [Card("a", "4111")]
-    assert kms.names() == ["generate_data_key", "decrypt"]
+    assert [name for name, _ in kms.calls] == ["generate_data_key", "decrypt"]
 
 
 def test_explain_batch_get_shows_one_request_per_chunk() -> None:
-    table = Table(ORDERS, client=ScriptedClient())
+    table = Table(ORDERS, client=FakeDynamoDBClient())
 
     requests = table.explain.batch_get([("c1", i) for i in range(101)] + [("c1", 0)])
 
@@ -575,7 +580,7 @@ def test_unprocessed_items_are_resent_alone_after_full_jitter_backoff() -> None:
 
     drive(batch_write_op(context(), puts, (), backoff=Backoff(uniform=jitter)), client, sleeps=sleeps)
 
-    sent = [write_requests(params) for params in client.requests()]
+    sent = [write_requests(params) for params in [params for _, params in client.calls]]
     assert sent[1] == [{"PutRequest": {"Item": stored(puts[i])}} for i in (1, 4, 7)]
     assert sent[2] == [{"PutRequest": {"Item": stored(puts[7])}}]
     assert jitter.bounds == [(0.0, 0.05), (0.0, 0.1)]
@@ -602,7 +607,7 @@ def test_throttling_errors_are_retried_with_the_whole_request(code: str) -> None
     drive(batch_write_op(context(), orders(3), (), backoff=backoff), client, sleeps=sleeps)
     drive(batch_get_op(context(), [("c1", 1)], backoff=backoff), client, sleeps=sleeps)
 
-    requests = client.requests()
+    requests = [params for _, params in client.calls]
     assert requests[0] == requests[1]
     assert requests[2] == requests[3]
     assert requests[2]["RequestItems"][TABLE]["Keys"] == [key_of(Order("c1", 1))]
@@ -618,7 +623,7 @@ def test_unprocessed_keys_are_resent_alone() -> None:
 
     items = drive(batch_get_op(context(), keys, backoff=Backoff(uniform=Jitter())), client)
 
-    assert client.requests()[1]["RequestItems"][TABLE]["Keys"] == [key_of(Order("c1", i)) for i in (1, 3)]
+    assert client.calls[1][1]["RequestItems"][TABLE]["Keys"] == [key_of(Order("c1", i)) for i in (1, 3)]
     assert [o.number for o in items] == [0, 1, 3]
 
 
@@ -782,7 +787,7 @@ def test_a_chunk_whose_answer_was_lost_is_resent_whole_as_batch_writes_are_idemp
         sleeps=sleeps,
     )
 
-    requests = client.requests()
+    requests = [params for _, params in client.calls]
     assert len(requests) == 3 and requests[0] == requests[1] == requests[2]
     assert sleeps == [0.05, 0.1]
 
@@ -934,7 +939,7 @@ def test_concurrent_batch_write_reports_an_interrupting_error_with_its_leftovers
 
 
 def test_concurrent_and_sequential_paths_reject_the_same_bad_input_before_sending() -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
     table = Table(ORDERS, client=client)
 
     for max_workers in (None, 3):
@@ -980,7 +985,9 @@ def test_an_error_from_the_callers_iterator_keeps_what_it_had_yielded(max_worker
 
     error = caught.value
     sent = [
-        r["PutRequest"]["Item"]["number"]["N"] for params in client.requests() for r in write_requests(params)
+        r["PutRequest"]["Item"]["number"]["N"]
+        for params in [params for _, params in client.calls]
+        for r in write_requests(params)
     ]
     assert sent == [str(i) for i in range(50)]  # the two chunks before the error were written
     assert same_objects(error.unprocessed_puts, puts[50:55])  # pulled from the generator, never sent
@@ -1116,10 +1123,10 @@ class FailingKms(FakeKms):
         super().__init__()
         self.fail_after = fail_after
 
-    def _answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         if operation == "generate_data_key" and len(self.keys) >= self.fail_after:
             raise client_error("KMSInternalException", "GenerateDataKey")
-        return super()._answer(operation, params)
+        return super()._call(operation, params)
 
 
 @pytest.mark.parametrize("max_workers", [None, 2])
@@ -1133,7 +1140,11 @@ def test_a_kms_failure_mid_way_keeps_its_chunk_and_everything_after_it(max_worke
         table.batch_write(puts=cards, max_workers=max_workers)
 
     error = caught.value
-    sent = {r["PutRequest"]["Item"]["id"]["S"] for p in client.requests() for r in write_requests(p, "cards")}
+    sent = {
+        r["PutRequest"]["Item"]["id"]["S"]
+        for p in [params for _, params in client.calls]
+        for r in write_requests(p, "cards")
+    }
     assert same_objects(error.unprocessed_puts, [c for c in cards if c.id not in sent])
     assert len(error.unprocessed_puts) >= 25  # the whole chunk of the item that could not be sealed
     if max_workers is None:  # sequential: that is chunk 1, and chunk 2 was never started

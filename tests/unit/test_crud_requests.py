@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from doubles import FakeKms, RecordingClient
+from doubles import RecordingClient, fixed_kms
 from dynamorm_py._core.effects import PreparedRequest
 from dynamorm_py.errors import (
     ERR_CONDITION_FAILED,
@@ -2685,7 +2685,7 @@ def test_a_typed_condition_on_an_encrypted_field_is_refused_before_any_call(
     write: Callable[..., Any],
 ) -> None:
     client = RecordingClient()
-    kms = FakeKms()
+    kms = fixed_kms()
     vaults = table_of(VAULTS, client, kms_key_arn=ARN, kms_client=kms)
 
     with pytest.raises(ValidationError) as info:

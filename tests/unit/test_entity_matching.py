@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from doubles import AsyncScriptedClient, RecordingClient, ScriptedClient
+from doubles import RecordingClient, ScriptedClient, expecting
 from dynamorm_py import (
     AsyncTable,
     ModelDefinition,
@@ -28,6 +28,7 @@ from dynamorm_py import (
     unmarshal_stream_image,
 )
 from dynamorm_py.errors import ERR_INVALID_VALUE, ERR_ITEM_NOT_FOUND, ERR_UNRECOGNIZED_ITEM
+from dynamorm_py.mocks import AsyncFakeDynamoDBClient
 from dynamorm_py.model import ItemMatcher
 from dynamorm_py.query import Page, decode_cursor
 from dynamorm_py.streams import StreamRecords
@@ -255,7 +256,7 @@ def test_a_matcher_combines_only_with_matchers_and_predicates() -> None:
 
 
 def test_query_returns_only_the_model_items_and_the_others_raw_in_unrecognized() -> None:
-    client = ScriptedClient({"Items": [PROFILE, ORDER_7, ORDER_8], "Count": 3})
+    client = expecting("query", {"Items": [PROFILE, ORDER_7, ORDER_8], "Count": 3})
     page = customers(client).query("CUST#1")
     assert page.items == [ADA]
     assert page.unrecognized == (ORDER_7, ORDER_8)
@@ -263,7 +264,7 @@ def test_query_returns_only_the_model_items_and_the_others_raw_in_unrecognized()
 
 
 def test_without_matches_every_item_is_decoded_and_unrecognized_is_empty() -> None:
-    client = ScriptedClient({"Items": [PROFILE, ORDER_7]})
+    client = expecting("query", {"Items": [PROFILE, ORDER_7]})
     page = customers(client, EVERYTHING).query("CUST#1")
     assert len(page.items) == 2
     assert page.unrecognized == ()
@@ -271,22 +272,24 @@ def test_without_matches_every_item_is_decoded_and_unrecognized_is_empty() -> No
 
 
 def test_the_request_is_unchanged_by_matches() -> None:
-    plain, matching = ScriptedClient({"Items": []}), ScriptedClient({"Items": []})
+    plain, matching = expecting("query", {"Items": []}), expecting("query", {"Items": []})
     customers(plain, EVERYTHING).query("CUST#1")
     customers(matching).query("CUST#1")
-    assert plain.last == matching.last
+    assert plain.calls == matching.calls
 
 
 def test_the_cursor_continues_past_a_page_of_other_entities() -> None:
     last_key = {"PK": {"S": "CUST#1"}, "SK": {"S": "ORDER#8"}}
-    client = ScriptedClient({"Items": [ORDER_7, ORDER_8], "LastEvaluatedKey": last_key}, {"Items": [PROFILE]})
+    client = expecting(
+        "query", {"Items": [ORDER_7, ORDER_8], "LastEvaluatedKey": last_key}, {"Items": [PROFILE]}
+    )
     table = customers(client)
     first = table.query("CUST#1", limit=2)
     assert first.items == [] and len(first.unrecognized) == 2
     assert first.next_cursor is not None
     assert decode_cursor(first.next_cursor).last_key == {"PK": {"S": "CUST#1"}, "SK": {"S": "ORDER#8"}}
     second = table.query("CUST#1", cursor=first.next_cursor)
-    assert client.last["ExclusiveStartKey"] == last_key
+    assert client.calls[-1][1]["ExclusiveStartKey"] == last_key
     assert second.items == [ADA] and second.unrecognized == ()
 
 
@@ -306,7 +309,7 @@ def test_query_all_scan_all_and_iterators_keep_only_the_model_items_across_pages
 
 
 def test_scan_page_reports_unrecognized_items() -> None:
-    page = customers(ScriptedClient({"Items": [ORDER_8, PROFILE]})).scan()
+    page = customers(expecting("scan", {"Items": [ORDER_8, PROFILE]})).scan()
     assert page.items == [ADA] and page.unrecognized == (ORDER_8,)
 
 
@@ -314,21 +317,21 @@ def test_a_projected_query_also_reads_what_the_matcher_needs() -> None:
     model = ModelDefinition.from_dataclass(
         Customer, table_name="shop", matches=attribute_equals("type", "customer")
     )
-    client = ScriptedClient(
-        {"Items": [{"PK": {"S": "CUST#1"}, "SK": {"S": "PROFILE"}, "type": {"S": "customer"}}]}
+    client = expecting(
+        "query", {"Items": [{"PK": {"S": "CUST#1"}, "SK": {"S": "PROFILE"}, "type": {"S": "customer"}}]}
     )
     page = customers(client, model).query("CUST#1", projection=["pk", "sk"])
-    request = client.last
+    request = client.calls[-1][1]
     assert request["ProjectionExpression"].endswith(", #match0")
     assert request["ExpressionAttributeNames"]["#match0"] == "type"
     assert len(page.items) == 1
 
 
 def test_a_projection_that_already_loads_the_matcher_attribute_is_unchanged() -> None:
-    plain, matching = ScriptedClient({"Items": []}), ScriptedClient({"Items": []})
+    plain, matching = expecting("query", {"Items": []}), expecting("query", {"Items": []})
     customers(plain, EVERYTHING).query("CUST#1", projection=["pk", "sk"])
     customers(matching).query("CUST#1", projection=["pk", "sk"])
-    assert plain.last == matching.last
+    assert plain.calls == matching.calls
 
 
 def test_a_predicate_that_raises_is_a_typed_error_with_the_cause_kept() -> None:
@@ -337,7 +340,7 @@ def test_a_predicate_that_raises_is_a_typed_error_with_the_cause_kept() -> None:
 
     model = ModelDefinition.from_dataclass(Customer, table_name="shop", matches=broken)
     with pytest.raises(ValidationError) as caught:
-        customers(ScriptedClient({"Items": [PROFILE]}), model).query("CUST#1")
+        customers(expecting("query", {"Items": [PROFILE]}), model).query("CUST#1")
     error = caught.value
     assert (error.code, error.operation, error.table) == (ERR_INVALID_VALUE, "query", "shop")
     assert isinstance(error.__cause__, KeyError)
@@ -346,9 +349,9 @@ def test_a_predicate_that_raises_is_a_typed_error_with_the_cause_kept() -> None:
 
 
 def test_count_counts_what_dynamodb_counts() -> None:
-    client = ScriptedClient({"Count": 3})
+    client = expecting("query", {"Count": 3})
     assert customers(client).count("CUST#1") == 3
-    assert client.last["Select"] == "COUNT"
+    assert client.calls[-1][1]["Select"] == "COUNT"
 
 
 # --- single-item reads ----------------------------------------------------------------------------------
@@ -435,11 +438,10 @@ def test_transact_get_projection_includes_the_matcher_attributes() -> None:
 
 def test_async_table_reads_apply_matches_too() -> None:
     async def run() -> tuple[Page[Customer], list[Customer], Customer | None]:
-        client = AsyncScriptedClient(
-            {"Items": [PROFILE, ORDER_7]},
-            {"Items": [ORDER_8, PROFILE]},
-            {"Item": ORDER_7},
-        )
+        client = AsyncFakeDynamoDBClient()
+        client.expect("query", response={"Items": [PROFILE, ORDER_7]})
+        client.expect("query", response={"Items": [ORDER_8, PROFILE]})
+        client.expect("get_item", response={"Item": ORDER_7})
         table = AsyncTable(CUSTOMERS, client=client)
         page = await table.query("CUST#1")
         everything = await table.query_all("CUST#1")
@@ -519,7 +521,7 @@ def test_parse_stream_event_skips_other_entities_and_reports_them() -> None:
 
 def test_async_parse_stream_event_skips_other_entities() -> None:
     async def run() -> StreamRecords[Customer]:
-        table = AsyncTable(CUSTOMERS, client=AsyncScriptedClient())
+        table = AsyncTable(CUSTOMERS, client=AsyncFakeDynamoDBClient())
         return await table.parse_stream_event({"Records": [stream_record(ORDER_7), stream_record(PROFILE)]})
 
     parsed = asyncio.run(run())
@@ -547,6 +549,6 @@ def test_a_table_with_encryption_and_matches_tests_the_item_before_decrypting() 
     other = {"PK": {"S": "P"}, "SK": {"S": "ORDER#1"}, "secret": envelope}
     # A KMS client that fails the test if called: the other entity's item is never opened.
     page = Table(
-        model, client=ScriptedClient({"Items": [other]}), kms_key_arn=ARN, kms_client=object()
+        model, client=expecting("query", {"Items": [other]}), kms_key_arn=ARN, kms_client=object()
     ).query("P")
     assert page.items == [] and page.unrecognized == (other,)

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import dynamorm_py
-from doubles import FakeKms, ScriptedClient
+from doubles import FakeKms
 from dynamorm_py import (
     AwsError,
     EncryptionNotConfiguredError,
@@ -40,6 +40,7 @@ from dynamorm_py.errors import (
     ERR_INVALID_MODEL,
     ERR_INVALID_VALUE,
 )
+from dynamorm_py.mocks import FakeDynamoDBClient
 
 ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:111122223333:table/notes/stream/2026-01-01T00:00:00.000"
@@ -883,7 +884,7 @@ def test_unmarshal_stream_record_rejects_a_record_without_dynamodb_map() -> None
 
 
 def notes_table(kms: FakeKms, *, cache: DataKeyCache | None = None) -> Table[Note]:
-    return Table(NOTES, client=ScriptedClient(), kms_key_arn=ARN, kms_client=kms, data_key_cache=cache)
+    return Table(NOTES, client=FakeDynamoDBClient(), kms_key_arn=ARN, kms_client=kms, data_key_cache=cache)
 
 
 def test_table_parse_stream_record_uses_the_table_model_key_and_kms_client() -> None:

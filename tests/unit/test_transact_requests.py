@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from doubles import FakeKms, ScriptedClient
+from doubles import expecting, fixed_kms
 from dynamorm_py import (
     ModelDefinition,
     Table,
@@ -44,6 +44,7 @@ from dynamorm_py.errors import (
     TransactionCanceledError,
     ValidationError,
 )
+from dynamorm_py.mocks import FakeDynamoDBClient
 from dynamorm_py.query import FilterCondition, FilterGroup
 from dynamorm_py.retry import RetryPolicy
 
@@ -156,7 +157,7 @@ def four_actions() -> list[Any]:
 
 
 def test_every_action_type_builds_the_request_of_its_single_item_twin() -> None:
-    client = ScriptedClient({})
+    client = FakeDynamoDBClient().expect("transact_write_items")
 
     drive(transact_write_op(context(), four_actions(), client_request_token=TOKEN), client)
 
@@ -231,7 +232,7 @@ def test_every_action_type_builds_the_request_of_its_single_item_twin() -> None:
 
 
 def test_a_caller_condition_is_anded_before_the_library_condition() -> None:
-    client = ScriptedClient({})
+    client = FakeDynamoDBClient().expect("transact_write_items")
     put = TransactPut(
         Account("ann", "x"),
         condition_expression="#o <> :o",
@@ -242,14 +243,14 @@ def test_a_caller_condition_is_anded_before_the_library_condition() -> None:
 
     drive(transact_write_op(context(), [put]), client)
 
-    sent = client.requests()[0]["TransactItems"][0]["Put"]
+    sent = client.calls[0][1]["TransactItems"][0]["Put"]
     assert sent["ConditionExpression"] == "(#o <> :o) AND (attribute_not_exists(#lc_pk))"
     assert sent["ExpressionAttributeNames"] == {"#lc_pk": "owner", "#o": "owner"}
 
 
 def test_one_clock_reading_serves_every_action() -> None:
     clock = Clock()
-    client = ScriptedClient({})
+    client = FakeDynamoDBClient().expect("transact_write_items")
     actions = [
         TransactPut(Account("a", "1")),
         TransactPut(Account("a", "2")),
@@ -259,12 +260,12 @@ def test_one_clock_reading_serves_every_action() -> None:
     drive(transact_write_op(context(clock=clock), actions), client)
 
     assert clock.calls == 1
-    items = client.requests()[0]["TransactItems"]
+    items = client.calls[0][1]["TransactItems"]
     assert items[1]["Put"]["Item"]["updatedAt"] == items[2]["Update"]["ExpressionAttributeValues"][":lc_now"]
 
 
 def test_a_pk_only_model_takes_pk_and_sk_none_in_every_action() -> None:
-    client = ScriptedClient({})
+    client = FakeDynamoDBClient().expect("transact_write_items")
 
     drive(
         transact_write_op(
@@ -274,15 +275,15 @@ def test_a_pk_only_model_takes_pk_and_sk_none_in_every_action() -> None:
         client,
     )
 
-    items = client.requests()[0]["TransactItems"]
+    items = client.calls[0][1]["TransactItems"]
     assert items[0]["Update"]["Key"] == {"id": {"S": "a"}}
     assert items[0]["Update"]["UpdateExpression"] == "SET #d_text = :d_text"
     assert items[1] == {"Delete": {"TableName": "notes", "Key": {"id": {"S": "b"}}}}
 
 
 def test_a_put_of_an_encrypted_model_is_sealed_through_kms() -> None:
-    kms = FakeKms()
-    client = ScriptedClient({})
+    kms = fixed_kms()
+    client = FakeDynamoDBClient().expect("transact_write_items")
 
     drive(
         transact_write_op(context(SECRETS, kms_key_arn=ARN), [TransactPut(Secret("s", "1234"))]),
@@ -290,14 +291,14 @@ def test_a_put_of_an_encrypted_model_is_sealed_through_kms() -> None:
         kms=kms,
     )
 
-    item = client.requests()[0]["TransactItems"][0]["Put"]["Item"]
+    item = client.calls[0][1]["TransactItems"][0]["Put"]["Item"]
     assert set(item["pin"]["M"]) == {"v", "edk", "nonce", "ct"}
-    assert kms.names() == ["generate_data_key"]
+    assert [name for name, _ in kms.calls] == ["generate_data_key"]
 
 
 def test_an_update_of_an_encrypted_field_is_sealed_too() -> None:
-    kms = FakeKms()
-    client = ScriptedClient({})
+    kms = fixed_kms()
+    client = FakeDynamoDBClient().expect("transact_write_items")
 
     drive(
         transact_write_op(context(SECRETS, kms_key_arn=ARN), [TransactUpdate("s", None, {"pin": "9"})]),
@@ -305,7 +306,7 @@ def test_an_update_of_an_encrypted_field_is_sealed_too() -> None:
         kms=kms,
     )
 
-    values = client.requests()[0]["TransactItems"][0]["Update"]["ExpressionAttributeValues"]
+    values = client.calls[0][1]["TransactItems"][0]["Update"]["ExpressionAttributeValues"]
     assert set(values[":d_pin"]["M"]) == {"v", "edk", "nonce", "ct"}
 
 
@@ -313,29 +314,29 @@ def test_an_update_of_an_encrypted_field_is_sealed_too() -> None:
 
 
 def test_without_a_token_each_call_sends_a_fresh_uuid4() -> None:
-    client = ScriptedClient({}, {})
+    client = FakeDynamoDBClient().expect("transact_write_items").expect("transact_write_items")
     table = Table(NOTES, client=client)
 
     table.transact_write([TransactDelete("a")])
     table.transact_write([TransactDelete("a")])
 
-    tokens = [params["ClientRequestToken"] for params in client.requests()]
+    tokens = [params["ClientRequestToken"] for params in [params for _, params in client.calls]]
     assert tokens[0] != tokens[1]
     assert all(uuid.UUID(token).version == 4 and len(token) == 36 for token in tokens)
 
 
 @pytest.mark.parametrize("token", ["x", "a" * 36])
 def test_a_token_of_1_to_36_characters_is_sent_as_is(token: str) -> None:
-    client = ScriptedClient({})
+    client = FakeDynamoDBClient().expect("transact_write_items")
 
     drive(transact_write_op(context(NOTES), [TransactDelete("a")], client_request_token=token), client)
 
-    assert client.requests()[0]["ClientRequestToken"] == token
+    assert client.calls[0][1]["ClientRequestToken"] == token
 
 
 @pytest.mark.parametrize("token", ["", "a" * 37, 42])
 def test_a_token_outside_1_to_36_characters_is_rejected_before_any_call(token: Any) -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     with pytest.raises(ValidationError) as error:
         Table(NOTES, client=client).transact_write([TransactDelete("a")], client_request_token=token)
@@ -345,7 +346,7 @@ def test_a_token_outside_1_to_36_characters_is_rejected_before_any_call(token: A
 
 
 def test_explain_transact_write_generates_a_token_the_same_way() -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
     table = Table(ACCOUNTS, client=client, now=Clock())
 
     request = table.explain.transact_write(four_actions())
@@ -359,7 +360,7 @@ def test_explain_transact_write_generates_a_token_the_same_way() -> None:
 
 
 def test_explain_transact_write_renders_encrypted_values_as_the_empty_envelope() -> None:
-    table = Table(SECRETS, client=ScriptedClient(), kms_key_arn=ARN, kms_client=FakeKms())
+    table = Table(SECRETS, client=FakeDynamoDBClient(), kms_key_arn=ARN, kms_client=fixed_kms())
 
     request = table.explain.transact_write([TransactPut(Secret("s", "1234"))])
 
@@ -371,7 +372,7 @@ def test_explain_transact_write_renders_encrypted_values_as_the_empty_envelope()
 
 
 def test_a_failed_third_action_reports_a_reason_for_every_position() -> None:
-    client = ScriptedClient(cancelled("None", "None", "ConditionalCheckFailed", "None"))
+    client = expecting("transact_write_items", cancelled("None", "None", "ConditionalCheckFailed", "None"))
 
     with pytest.raises(ConditionFailedError) as caught:
         drive(transact_write_op(context(), four_actions(), max_conflict_retries=3), client)
@@ -387,7 +388,7 @@ def test_a_failed_third_action_reports_a_reason_for_every_position() -> None:
 
 
 def test_an_entry_without_a_code_keeps_its_position_as_none() -> None:
-    client = ScriptedClient(cancelled(None, "ThrottlingError", None))
+    client = expecting("transact_write_items", cancelled(None, "ThrottlingError", None))
 
     with pytest.raises(TransactionCanceledError) as caught:
         drive(transact_write_op(context(NOTES), [TransactDelete(i) for i in "abc"]), client)
@@ -398,7 +399,7 @@ def test_an_entry_without_a_code_keeps_its_position_as_none() -> None:
 
 
 def test_a_condition_failure_wins_over_other_reasons() -> None:
-    client = ScriptedClient(cancelled("TransactionConflict", "ConditionalCheckFailed"))
+    client = expecting("transact_write_items", cancelled("TransactionConflict", "ConditionalCheckFailed"))
 
     with pytest.raises(ConditionFailedError) as caught:
         drive(
@@ -415,7 +416,7 @@ def test_a_condition_failure_wins_over_other_reasons() -> None:
 def test_pure_conflicts_are_retried_with_the_same_token_and_the_batch_schedule() -> None:
     sleeps: list[float] = []
     conflict = cancelled("None", "TransactionConflict")
-    client = ScriptedClient(conflict, conflict, conflict, {})
+    client = expecting("transact_write_items", conflict, conflict, conflict, {})
 
     drive(
         transact_write_op(context(NOTES), [TransactDelete("a"), TransactDelete("b")], max_conflict_retries=3),
@@ -423,7 +424,7 @@ def test_pure_conflicts_are_retried_with_the_same_token_and_the_batch_schedule()
         sleeps=sleeps,
     )
 
-    requests = client.requests()
+    requests = [params for _, params in client.calls]
     assert len(requests) == 4
     assert all(params == requests[0] for params in requests)
     assert uuid.UUID(requests[0]["ClientRequestToken"]).version == 4
@@ -432,7 +433,9 @@ def test_pure_conflicts_are_retried_with_the_same_token_and_the_batch_schedule()
 
 def test_when_conflict_retries_run_out_the_last_error_is_raised() -> None:
     sleeps: list[float] = []
-    client = ScriptedClient(*[cancelled("TransactionConflict", message=f"attempt {n}") for n in range(8)])
+    client = expecting(
+        "transact_write_items", *[cancelled("TransactionConflict", message=f"attempt {n}") for n in range(8)]
+    )
 
     with pytest.raises(TransactionCanceledError) as caught:
         drive(
@@ -444,7 +447,7 @@ def test_when_conflict_retries_run_out_the_last_error_is_raised() -> None:
     assert sleeps == [0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
     assert len(client.calls) == 8
     assert caught.value.reason_codes == ("TransactionConflict",)
-    assert client.script == []
+    client.assert_no_pending()
 
 
 @pytest.mark.parametrize(
@@ -452,7 +455,7 @@ def test_when_conflict_retries_run_out_the_last_error_is_raised() -> None:
     [("TransactionConflict", "ThrottlingError"), ("None", "None"), ("ItemCollectionSizeLimitExceeded",)],
 )
 def test_other_cancellations_are_not_retried(codes: tuple[str, ...]) -> None:
-    client = ScriptedClient(cancelled(*codes))
+    client = expecting("transact_write_items", cancelled(*codes))
 
     with pytest.raises(TransactionCanceledError):
         drive(
@@ -466,7 +469,7 @@ def test_other_cancellations_are_not_retried(codes: tuple[str, ...]) -> None:
 
 
 def test_conflicts_are_not_retried_by_default() -> None:
-    client = ScriptedClient(cancelled("TransactionConflict"))
+    client = expecting("transact_write_items", cancelled("TransactionConflict"))
 
     with pytest.raises(TransactionCanceledError):
         Table(NOTES, client=client).transact_write([TransactDelete("a")], sleep=None)
@@ -479,7 +482,7 @@ def test_an_idempotent_parameter_mismatch_is_an_aws_error() -> None:
         {"Error": {"Code": "IdempotentParameterMismatchException", "Message": "token reused"}},
         "TransactWriteItems",
     )
-    client = ScriptedClient(error)
+    client = expecting("transact_write_items", error)
 
     with pytest.raises(AwsError) as caught:
         drive(transact_write_op(context(NOTES), [TransactDelete("a")], client_request_token=TOKEN), client)
@@ -491,7 +494,7 @@ def test_an_idempotent_parameter_mismatch_is_an_aws_error() -> None:
 
 
 def reject(actions: Any, code: str, model: ModelDefinition[Any] = ACCOUNTS, **kwargs: Any) -> ValidationError:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
     with pytest.raises(ValidationError) as caught:
         Table(model, client=client).transact_write(actions, **kwargs)
     assert client.calls == []
@@ -506,11 +509,11 @@ def test_no_actions_and_101_actions_are_rejected_before_any_call() -> None:
 
 
 def test_100_actions_are_accepted() -> None:
-    client = ScriptedClient({})
+    client = FakeDynamoDBClient().expect("transact_write_items")
 
     drive(transact_write_op(context(NOTES), [TransactDelete(str(i)) for i in range(100)]), client)
 
-    assert len(client.requests()[0]["TransactItems"]) == 100
+    assert len(client.calls[0][1]["TransactItems"]) == 100
 
 
 @pytest.mark.parametrize(
@@ -574,8 +577,9 @@ def stored(owner: str, name: str, balance: int) -> dict[str, Any]:
 
 
 def test_transact_get_returns_one_result_per_key_in_order_with_none_for_missing() -> None:
-    client = ScriptedClient(
-        {"Responses": [{"Item": stored("ann", "b", 2)}, {}, {"Item": stored("ann", "a", 1)}]}
+    client = expecting(
+        "transact_get_items",
+        {"Responses": [{"Item": stored("ann", "b", 2)}, {}, {"Item": stored("ann", "a", 1)}]},
     )
 
     results = Table(ACCOUNTS, client=client).transact_get([("ann", "b"), ("bob", "z"), ("ann", "a")])
@@ -600,12 +604,12 @@ def test_transact_get_returns_one_result_per_key_in_order_with_none_for_missing(
 
 
 def test_transact_get_projection_uses_projection_placeholders() -> None:
-    client = ScriptedClient({"Responses": [{"Item": {"id": {"S": "n"}}}]})
+    client = expecting("transact_get_items", {"Responses": [{"Item": {"id": {"S": "n"}}}]})
 
     results = drive(transact_get_op(context(NOTES), ["n"], projection=["id"]), client)
 
     assert results == [Note("n")]
-    assert client.requests()[0]["TransactItems"] == [
+    assert client.calls[0][1]["TransactItems"] == [
         {
             "Get": {
                 "TableName": "notes",
@@ -618,23 +622,23 @@ def test_transact_get_projection_uses_projection_placeholders() -> None:
 
 
 def test_transact_get_decrypts() -> None:
-    kms = FakeKms()
+    kms = fixed_kms()
     envelope = drive(
         encrypt_av({"S": "1234"}, attr_name="pin", kms_key_arn=ARN, rand_bytes=lambda n: b"\x02" * n),
         None,
         kms=kms,
     )
-    client = ScriptedClient({"Responses": [{"Item": {"id": {"S": "s"}, "pin": envelope}}]})
+    client = expecting("transact_get_items", {"Responses": [{"Item": {"id": {"S": "s"}, "pin": envelope}}]})
 
     assert drive(transact_get_op(context(SECRETS, kms_key_arn=ARN), ["s"]), client, kms=kms) == [
         Secret("s", "1234")
     ]
-    assert kms.names() == ["generate_data_key", "decrypt"]
+    assert [name for name, _ in kms.calls] == ["generate_data_key", "decrypt"]
 
 
 @pytest.mark.parametrize("keys", [[], [str(i) for i in range(101)]], ids=["none", "101"])
 def test_transact_get_takes_1_to_100_keys(keys: list[str]) -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     with pytest.raises(ValidationError) as caught:
         Table(NOTES, client=client).transact_get(keys)
@@ -645,7 +649,7 @@ def test_transact_get_takes_1_to_100_keys(keys: list[str]) -> None:
 
 @pytest.mark.parametrize("keys", [["a", "b", "a"], ["a", ("a", None)]])
 def test_transact_get_rejects_duplicate_keys(keys: list[Any]) -> None:
-    client = ScriptedClient()
+    client = FakeDynamoDBClient()
 
     with pytest.raises(ValidationError) as caught:
         Table(NOTES, client=client).transact_get(keys)
@@ -657,12 +661,12 @@ def test_transact_get_rejects_duplicate_keys(keys: list[Any]) -> None:
 @pytest.mark.parametrize("bad", ["ann", ("ann",), ("ann", "a", "b")])
 def test_transact_get_rejects_keys_of_the_wrong_shape(bad: Any) -> None:
     with pytest.raises(ValidationError):
-        Table(ACCOUNTS, client=ScriptedClient()).transact_get([("ann", "a"), bad])
+        Table(ACCOUNTS, client=FakeDynamoDBClient()).transact_get([("ann", "a"), bad])
 
 
 def test_transact_get_cancellation_carries_reasons() -> None:
     error = cancelled("None", "TransactionConflict")
-    client = ScriptedClient(error)
+    client = expecting("transact_get_items", error)
 
     with pytest.raises(TransactionCanceledError) as caught:
         Table(NOTES, client=client).transact_get(["a", "b"])
@@ -672,7 +676,7 @@ def test_transact_get_cancellation_carries_reasons() -> None:
 
 
 def test_explain_transact_get_shows_the_request() -> None:
-    request = Table(NOTES, client=ScriptedClient()).explain.transact_get(["a", "b"])
+    request = Table(NOTES, client=FakeDynamoDBClient()).explain.transact_get(["a", "b"])
 
     assert request.operation == "transact_get_items"
     assert [item["Get"]["Key"] for item in request.params["TransactItems"]] == [
@@ -685,7 +689,11 @@ def test_explain_transact_get_shows_the_request() -> None:
 
 
 def test_explain_transaction_requests_equal_what_the_call_sends() -> None:
-    client = ScriptedClient({}, {"Responses": [{}, {}]})
+    client = (
+        FakeDynamoDBClient()
+        .expect("transact_write_items")
+        .expect("transact_get_items", response={"Responses": [{}, {}]})
+    )
     table = Table(ACCOUNTS, client=client, now=Clock())
     keys = [("ann", "a"), ("bob", "b")]
 
@@ -702,7 +710,7 @@ def test_explain_transaction_requests_equal_what_the_call_sends() -> None:
 
 def test_table_conflict_retries_reuse_the_generated_token_and_sleep_none_never_waits() -> None:
     conflict = cancelled("TransactionConflict", "None")
-    client = ScriptedClient(*[conflict] * 7, {})
+    client = expecting("transact_write_items", *[conflict] * 7, {})
     slept: list[float] = []
 
     Table(NOTES, client=client).transact_write(
@@ -710,11 +718,11 @@ def test_table_conflict_retries_reuse_the_generated_token_and_sleep_none_never_w
     )
     assert slept == [0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0]  # the schedule a sleeping caller gets
 
-    client = ScriptedClient(*[conflict] * 7, {})
+    client = expecting("transact_write_items", *[conflict] * 7, {})
     Table(NOTES, client=client).transact_write(
         [TransactDelete("a"), TransactDelete("b")], max_conflict_retries=7, sleep=None
     )
-    tokens = {params["ClientRequestToken"] for params in client.requests()}
+    tokens = {params["ClientRequestToken"] for params in [params for _, params in client.calls]}
     assert len(client.calls) == 8 and len(tokens) == 1
     assert uuid.UUID(tokens.pop()).version == 4
 
@@ -725,19 +733,21 @@ def test_table_conflict_retries_reuse_the_generated_token_and_sleep_none_never_w
 def test_a_transaction_whose_answer_was_lost_is_resent_with_the_same_token_and_trusted() -> None:
     sleeps: list[float] = []
     policy = RetryPolicy(base_delay=0.2, rand_uniform=lambda low, high: high)
-    client = ScriptedClient(ReadTimeoutError(endpoint_url="http://x"), {})
+    client = expecting("transact_write_items", ReadTimeoutError(endpoint_url="http://x"), {})
 
     drive(transact_write_op(context(NOTES, retry=policy), [TransactDelete("a")]), client, sleeps=sleeps)
 
-    first, second = client.requests()
+    first, second = [params for _, params in client.calls]
     assert first == second  # the same ClientRequestToken: DynamoDB applies it at most once
     assert sleeps == [0.2]
 
 
 def test_a_transaction_whose_attempts_all_timed_out_has_an_unknown_outcome() -> None:
     policy = RetryPolicy(max_attempts=2, base_delay=0.0)
-    client = ScriptedClient(
-        ReadTimeoutError(endpoint_url="http://x"), ReadTimeoutError(endpoint_url="http://x")
+    client = expecting(
+        "transact_write_items",
+        ReadTimeoutError(endpoint_url="http://x"),
+        ReadTimeoutError(endpoint_url="http://x"),
     )
 
     with pytest.raises(OutcomeUnknownError) as caught:
@@ -748,7 +758,9 @@ def test_a_transaction_whose_attempts_all_timed_out_has_an_unknown_outcome() -> 
 
 def test_a_cancellation_after_a_lost_answer_is_trusted_thanks_to_the_token() -> None:
     policy = RetryPolicy(base_delay=0.0)
-    client = ScriptedClient(ReadTimeoutError(endpoint_url="http://x"), cancelled("ConditionalCheckFailed"))
+    client = expecting(
+        "transact_write_items", ReadTimeoutError(endpoint_url="http://x"), cancelled("ConditionalCheckFailed")
+    )
 
     with pytest.raises(ConditionFailedError) as caught:
         drive(transact_write_op(context(NOTES, retry=policy), [TransactDelete("a")]), client)
@@ -763,7 +775,7 @@ NOT_EVE = ~FilterCondition.eq("owner", "eve")
 
 
 def test_every_action_takes_a_typed_condition_anded_before_the_library_one() -> None:
-    client = ScriptedClient({})
+    client = FakeDynamoDBClient().expect("transact_write_items")
     actions = [
         TransactPut(Account("ann", "savings", 100), if_not_exists=True, condition=NOT_EVE),
         TransactUpdate("ann", "checking", {"balance": 50}, expected_version=3, condition=RICH),
@@ -773,7 +785,7 @@ def test_every_action_takes_a_typed_condition_anded_before_the_library_one() -> 
 
     drive(transact_write_op(context(), actions, client_request_token=TOKEN), client)
 
-    put, update, delete, check = (next(iter(item.values())) for item in client.requests()[0]["TransactItems"])
+    put, update, delete, check = (next(iter(item.values())) for item in client.calls[0][1]["TransactItems"])
     assert put["ConditionExpression"] == "(NOT (#wc_owner = :wc1)) AND (attribute_not_exists(#lc_pk))"
     assert put["ExpressionAttributeNames"] == {"#lc_pk": "owner", "#wc_owner": "owner"}
     assert put["ExpressionAttributeValues"] == {":wc1": {"S": "eve"}}
@@ -799,7 +811,7 @@ def test_every_action_takes_a_typed_condition_anded_before_the_library_one() -> 
 
 
 def test_a_condition_check_keeps_its_positional_raw_form() -> None:
-    client = ScriptedClient({})
+    client = FakeDynamoDBClient().expect("transact_write_items")
 
     drive(
         transact_write_op(
@@ -808,12 +820,12 @@ def test_a_condition_check_keeps_its_positional_raw_form() -> None:
         client,
     )
 
-    check = client.requests()[0]["TransactItems"][0]["ConditionCheck"]
+    check = client.calls[0][1]["TransactItems"][0]["ConditionCheck"]
     assert check["ConditionExpression"] == "attribute_exists(#o)"
 
 
 def test_explain_transact_write_shows_the_rendered_typed_condition() -> None:
-    table = Table(ACCOUNTS, client=ScriptedClient())
+    table = Table(ACCOUNTS, client=FakeDynamoDBClient())
 
     request = table.explain.transact_write([TransactConditionCheck("bob", "main", condition=~RICH)])
 
@@ -847,8 +859,8 @@ def test_a_typed_condition_on_an_encrypted_field_is_rejected_in_every_action() -
         TransactDelete("s1", condition=FilterCondition.exists("pin")),
         TransactConditionCheck("s1", None, condition=~FilterCondition.eq("pin", "1234")),
     ):
-        client = ScriptedClient()
-        kms = FakeKms()
+        client = FakeDynamoDBClient()
+        kms = fixed_kms()
         table = Table(SECRETS, client=client, kms_key_arn=ARN, kms_client=kms)
         with pytest.raises(ValidationError) as caught:
             table.transact_write([action])

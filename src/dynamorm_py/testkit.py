@@ -1,0 +1,77 @@
+"""Deterministic helpers for unit tests: the scripted client fakes, fixed random bytes, a fixed clock and a
+sleep that returns at once.
+
+``Table(..., client=FakeDynamoDBClient(), rand_bytes=fixed_rand_bytes(b"n"), now=fixed_clock(start))``
+sends byte-for-byte the same requests on every run, and ``sleep=no_sleep`` on the retrying methods
+(``batch_write``, ``transact_write``, ...) skips their back-off waits. Nothing here is imported by
+``import dynamorm_py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from .mocks import ANY, AsyncFakeDynamoDBClient, AsyncFakeKmsClient, FakeDynamoDBClient, FakeKmsClient
+
+__all__ = [
+    "ANY",
+    "AsyncFakeDynamoDBClient",
+    "AsyncFakeKmsClient",
+    "FakeDynamoDBClient",
+    "FakeKmsClient",
+    "fixed_clock",
+    "fixed_rand_bytes",
+    "no_sleep",
+]
+
+
+def fixed_rand_bytes(seed: bytes) -> Callable[[int], bytes]:
+    """A stand-in for ``os.urandom``: ``n`` bytes of ``seed`` repeated, so nonces are the same on every run.
+
+    An empty ``seed`` → ``ValueError`` (it could not fill a request); the returned function raises
+    ``ValueError`` for ``n < 0`` and returns ``b""`` for ``n == 0``.
+    """
+    if not isinstance(seed, bytes | bytearray):
+        raise TypeError(f"fixed_rand_bytes: seed must be bytes, got {type(seed).__name__}")
+    if not seed:
+        raise ValueError("fixed_rand_bytes: seed must not be empty")
+    pattern = bytes(seed)
+
+    def rand_bytes(n: int) -> bytes:
+        if n < 0:
+            raise ValueError(f"rand_bytes: n must be >= 0, got {n}")
+        repeats = -(-n // len(pattern))
+        return (pattern * repeats)[:n]
+
+    return rand_bytes
+
+
+def fixed_clock(start: datetime, *, step: timedelta = timedelta(0)) -> Callable[[], datetime]:
+    """A clock for ``Table(now=...)`` returning ``start``, then ``start + step``, ``start + 2*step``, …
+
+    The default ``step`` of zero freezes time. ``start`` must be timezone-aware (the library refuses naive
+    timestamps), else ``ValueError``. Safe to share between threads: each call gets the next tick.
+    """
+    if not isinstance(start, datetime):
+        raise TypeError(f"fixed_clock: start must be a datetime, got {type(start).__name__}")
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError("fixed_clock: start must be timezone-aware, e.g. datetime(..., tzinfo=timezone.utc)")
+    if not isinstance(step, timedelta):
+        raise TypeError(f"fixed_clock: step must be a timedelta, got {type(step).__name__}")
+    ticks = itertools.count()
+    lock = threading.Lock()
+
+    def now() -> datetime:
+        with lock:
+            tick = next(ticks)
+        return start + step * tick
+
+    return now
+
+
+def no_sleep(_: float) -> None:
+    """A ``sleep=`` for ``Table``'s retrying methods (``batch_write(..., sleep=no_sleep)``) that returns at
+    once, so retry back-offs cost no test time."""
