@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Self
 
+from dynamorm_py.errors import ERR_INVALID_VALUE, ValidationError
+
 __all__ = [
     "ANY",
     "AsyncFakeDynamoDBClient",
@@ -225,13 +227,15 @@ class _ScriptedDynamoDB(_Fake):
         the request that returns a true value to accept it.
         """
         if method not in self._methods:
-            raise ValueError(f"expect: method {method!r} is not faked; use one of {', '.join(self._methods)}")
+            raise _argument_error(
+                f"expect: method {method!r} is not faked; use one of {', '.join(self._methods)}"
+            )
         if expected is not None and not (isinstance(expected, Mapping) or callable(expected)):
-            raise TypeError(
+            raise _argument_error(
                 f"expect: expected must be a mapping or a callable, got {type(expected).__name__}"
             )
         if response is not None and error is not None:
-            raise ValueError("expect: give response or error, not both")
+            raise _argument_error("expect: give response or error, not both")
         with self._lock:
             self._script.append(ExpectedCall(method, expected, response, error))
         return self
@@ -358,7 +362,9 @@ class _FixedKms(_Fake):
         super().__init__()
         for name, value in (("plaintext_key", plaintext_key), ("ciphertext_blob", ciphertext_blob)):
             if not isinstance(value, bytes | bytearray):
-                raise TypeError(f"{type(self).__name__}: {name} must be bytes, got {type(value).__name__}")
+                raise _argument_error(
+                    f"{type(self).__name__}: {name} must be bytes, got {type(value).__name__}"
+                )
         self.plaintext_key = bytes(plaintext_key)
         self.ciphertext_blob = bytes(ciphertext_blob)
 
@@ -390,3 +396,8 @@ class AsyncFakeKmsClient(_FixedKms):
 
     generate_data_key = _async_method("generate_data_key")
     decrypt = _async_method("decrypt")
+
+
+def _argument_error(message: str) -> ValidationError:
+    """A test-kit argument that cannot be used (a ``ValueError``, as the test kit has always raised)."""
+    return ValidationError(message, code=ERR_INVALID_VALUE)

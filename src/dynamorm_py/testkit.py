@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from dynamorm_py.errors import ERR_INVALID_VALUE, ValidationError
+
 from .mocks import ANY, AsyncFakeDynamoDBClient, AsyncFakeKmsClient, FakeDynamoDBClient, FakeKmsClient
 
 __all__ = [
@@ -35,14 +37,14 @@ def fixed_rand_bytes(seed: bytes) -> Callable[[int], bytes]:
     ``ValueError`` for ``n < 0`` and returns ``b""`` for ``n == 0``.
     """
     if not isinstance(seed, bytes | bytearray):
-        raise TypeError(f"fixed_rand_bytes: seed must be bytes, got {type(seed).__name__}")
+        raise _argument_error(f"fixed_rand_bytes: seed must be bytes, got {type(seed).__name__}")
     if not seed:
-        raise ValueError("fixed_rand_bytes: seed must not be empty")
+        raise _argument_error("fixed_rand_bytes: seed must not be empty")
     pattern = bytes(seed)
 
     def rand_bytes(n: int) -> bytes:
         if n < 0:
-            raise ValueError(f"rand_bytes: n must be >= 0, got {n}")
+            raise _argument_error(f"rand_bytes: n must be >= 0, got {n}")
         repeats = -(-n // len(pattern))
         return (pattern * repeats)[:n]
 
@@ -56,11 +58,13 @@ def fixed_clock(start: datetime, *, step: timedelta = timedelta(0)) -> Callable[
     timestamps), else ``ValueError``. Safe to share between threads: each call gets the next tick.
     """
     if not isinstance(start, datetime):
-        raise TypeError(f"fixed_clock: start must be a datetime, got {type(start).__name__}")
+        raise _argument_error(f"fixed_clock: start must be a datetime, got {type(start).__name__}")
     if start.tzinfo is None or start.utcoffset() is None:
-        raise ValueError("fixed_clock: start must be timezone-aware, e.g. datetime(..., tzinfo=timezone.utc)")
+        raise _argument_error(
+            "fixed_clock: start must be timezone-aware, e.g. datetime(..., tzinfo=timezone.utc)"
+        )
     if not isinstance(step, timedelta):
-        raise TypeError(f"fixed_clock: step must be a timedelta, got {type(step).__name__}")
+        raise _argument_error(f"fixed_clock: step must be a timedelta, got {type(step).__name__}")
     ticks = itertools.count()
     lock = threading.Lock()
 
@@ -75,3 +79,8 @@ def fixed_clock(start: datetime, *, step: timedelta = timedelta(0)) -> Callable[
 def no_sleep(_: float) -> None:
     """A ``sleep=`` for ``Table``'s retrying methods (``batch_write(..., sleep=no_sleep)``) that returns at
     once, so retry back-offs cost no test time."""
+
+
+def _argument_error(message: str) -> ValidationError:
+    """A test-kit argument that cannot be used (a ``ValueError``, as the test kit has always raised)."""
+    return ValidationError(message, code=ERR_INVALID_VALUE)

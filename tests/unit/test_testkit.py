@@ -118,7 +118,7 @@ def test_an_unknown_method_is_an_attribute_error_naming_it() -> None:
 def test_expect_refuses_a_response_and_an_error_together_and_a_non_matcher() -> None:
     with pytest.raises(ValueError, match="response or error, not both"):
         FakeDynamoDBClient().expect("get_item", response={}, error=RuntimeError("x"))
-    with pytest.raises(TypeError, match="mapping or a callable"):
+    with pytest.raises(ValidationError, match="mapping or a callable"):
         FakeDynamoDBClient().expect("get_item", ["TableName"])  # type: ignore[arg-type]
 
 
@@ -237,7 +237,7 @@ def test_the_kms_fake_hands_out_its_fixed_key_for_any_blob() -> None:
     assert (issued["Plaintext"], issued["CiphertextBlob"], issued["KeyId"]) == (KEY, BLOB, ARN)
     assert kms.decrypt(CiphertextBlob=b"some other blob", KeyId=ARN)["Plaintext"] == KEY
     assert [name for name, _ in kms.calls] == ["generate_data_key", "decrypt"]
-    with pytest.raises(TypeError, match="plaintext_key must be bytes"):
+    with pytest.raises(ValidationError, match="plaintext_key must be bytes"):
         FakeKmsClient(plaintext_key="key", ciphertext_blob=BLOB)  # type: ignore[arg-type]
 
 
