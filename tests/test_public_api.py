@@ -233,6 +233,17 @@ SUBMODULE_NAMES = {
         "dump_dms_document",
         "DmsWarning",
     ],
+    "dynamorm_py.runtime": [
+        "AwsCallMetric",
+        "is_lambda_environment",
+        "create_lambda_boto3_config",
+        "get_lambda_boto3_client",
+        "get_lambda_dynamodb_client",
+        "get_lambda_kms_client",
+        "instrument_boto3_client",
+        "_reset_lambda_clients_for_tests",
+    ],
+    "dynamorm_py.protection": ["SimpleLimiter", "ConcurrencyLimiter"],
 }
 
 
@@ -274,7 +285,8 @@ def test_importing_the_package_imports_no_extra_and_no_lazy_module() -> None:
     code = (
         "import sys, dynamorm_py\n"
         "watched = ('moto', 'aiobotocore', 'yaml', 'dynamorm_py.table', 'dynamorm_py.schema', "
-        "'dynamorm_py.retry', 'dynamorm_py.dms', 'dynamorm_py.mocks', 'dynamorm_py.testkit')\n"
+        "'dynamorm_py.retry', 'dynamorm_py.dms', 'dynamorm_py.mocks', 'dynamorm_py.testkit', "
+        "'dynamorm_py.runtime', 'dynamorm_py.protection', 'opentelemetry')\n"
         "loaded = [m for m in watched if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )

@@ -46,6 +46,7 @@ from dynamorm_py.errors import (
     TransactionCanceledError,
     ValidationError,
 )
+from dynamorm_py.protection import ConcurrencyLimiter, SimpleLimiter
 from dynamorm_py.query import encode_cursor, sign_cursor
 from dynamorm_py.update_builder import AsyncUpdateBuilder, UpdateBuilder
 
@@ -218,12 +219,18 @@ class Scenario:
     script: Script
     steps: tuple[Step, ...]
     ordered: bool = True  # False: calls run concurrently, compared as multisets
+    limiter: Callable[[], Any] | None = None  # a fresh table limiter for each run
 
 
 def scenario(
-    id: str, script: Script, *steps: Step, model: ModelDefinition[Any] = ORDERS, ordered: bool = True
+    id: str,
+    script: Script,
+    *steps: Step,
+    model: ModelDefinition[Any] = ORDERS,
+    ordered: bool = True,
+    limiter: Callable[[], Any] | None = None,
 ) -> Scenario:
-    return Scenario(id, model, script, steps, ordered)
+    return Scenario(id, model, script, steps, ordered, limiter)
 
 
 def stored(order: Order, *, version: int = 0) -> dict[str, Any]:
@@ -326,6 +333,16 @@ def sealed_card() -> dict[str, Any]:
     return item
 
 
+def ticking_clock(step: float = 0.001) -> Callable[[], float]:
+    """A clock that moves ``step`` seconds at each reading: the same readings in every run."""
+    readings = iter(range(1_000_000))
+    return lambda: next(readings) * step
+
+
+def with_capacity(page: dict[str, Any], units: float) -> dict[str, Any]:
+    return {**page, "ConsumedCapacity": {"TableName": "orders", "CapacityUnits": units}}
+
+
 def lambda_image(item: Mapping[str, Any]) -> dict[str, Any]:
     """A GetRecords image as Lambda delivers it: binaries as base64 text."""
 
@@ -339,7 +356,9 @@ def lambda_image(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: convert(av) for name, av in item.items()}
 
 
-def make_table(cls: Any, model: ModelDefinition[Any], client: Any, kms_client: Any) -> Any:
+def make_table(
+    cls: Any, model: ModelDefinition[Any], client: Any, kms_client: Any, limiter: Any = None
+) -> Any:
     return cls(
         model,
         client=client,
@@ -349,6 +368,7 @@ def make_table(cls: Any, model: ModelDefinition[Any], client: Any, kms_client: A
         rand_bytes=lambda n: bytes(range(7, 7 + n)),
         cursor_signing_keys=SIGNING_KEY,
         retry_policy=RetryPolicy(rand_uniform=HALF, clock=lambda: 0.0),
+        limiter=limiter,
     )
 
 
@@ -718,6 +738,22 @@ SCENARIOS = [
         model=CARDS,
     ),
     scenario("parse_stream_record", [DECRYPT], step("parse_stream_record", GET_RECORD), model=CARDS),
+    # protection: a limited table and a read paced by consumed capacity
+    scenario(
+        "put_limited",
+        [("put_item", client_error(PTEE, "PutItem")), ("put_item", {})],
+        step("put", O1),
+        limiter=lambda: SimpleLimiter(100, 1, now=ticking_clock()),
+    ),
+    scenario(
+        "scan_all_rate_limited",
+        [
+            ("scan", with_capacity(items_page(O1, O2, last=O2), 1.0)),
+            ("scan", with_capacity(items_page(O3), 0.5)),
+        ],
+        step("scan_all", limit=2, rate_limit=1000),
+        limiter=lambda: ConcurrencyLimiter(1),
+    ),
     scenario(
         "parse_stream_event",
         [DECRYPT, DECRYPT, DECRYPT],
@@ -746,7 +782,10 @@ def arguments(step: Step, sleep: Any) -> tuple[list[Any], dict[str, Any]]:
 
 def run_with_table(scenario: Scenario, source: Recorder | Replay) -> tuple[Any, list[float]]:
     sleeps: list[float] = []
-    table = make_table(Table, scenario.model, SyncClient(source, "dynamodb"), SyncClient(source, "kms"))
+    limiter = scenario.limiter() if scenario.limiter else None
+    table = make_table(
+        Table, scenario.model, SyncClient(source, "dynamodb"), SyncClient(source, "kms"), limiter
+    )
     value: Any = table
     for s in scenario.steps:
         if s.attribute:
@@ -770,6 +809,7 @@ async def run_with_async_table(scenario: Scenario, replay: Replay) -> tuple[Any,
         scenario.model,
         AsyncReplayClient(replay, "dynamodb"),
         AsyncReplayClient(replay, "kms"),
+        scenario.limiter() if scenario.limiter else None,
     )
     value: Any = table
     for s in scenario.steps:
@@ -893,6 +933,10 @@ EXPECTED_PATHS: dict[str, Callable[[Outcome], bool]] = {
     ),
     "parse_stream_event": lambda o: [r.new for r in o.result] == [CARD, CARD],
     "scan_all_segments_concurrent": lambda o: len(o.result) == 12,
+    "put_limited": lambda o: o.error is None and [c[1] for c in o.calls] == ["put_item", "put_item"],
+    "scan_all_rate_limited": lambda o: (
+        len(o.result) == 3 and all(c[2]["ReturnConsumedCapacity"] == "TOTAL" for c in o.calls)
+    ),
 }
 
 REFUSED = [

@@ -25,6 +25,7 @@ from ..errors import (
 )
 from ..validation import validate_table_name
 from .effects import Op
+from .pacing import Limiter, check_limiter
 
 __all__ = [
     "EXPLAIN_ENVELOPE",
@@ -55,6 +56,8 @@ class TableContext(Generic[T]):
     signing_keys: tuple[bytes, ...] = ()
     accept_unsigned_cursors: bool = False
     retry: RetryPolicy = DEFAULT_POLICY
+    # Admits each DynamoDB request (dynamorm_py.protection); the drivers wrap operations with it.
+    limiter: Limiter | None = None
     # Set by explain(): encryption is rendered as EXPLAIN_ENVELOPE and the attribute recorded here.
     explain_log: list[str] | None = field(default=None, compare=False)
 
@@ -241,6 +244,7 @@ def build_context(
     security_validation: bool,
     key_cache: Any = None,
     retry_policy: RetryPolicy | None = None,
+    limiter: Any = None,
 ) -> TableContext[T]:
     """Validate the table settings shared by ``Table`` and ``AsyncTable``."""
     if not isinstance(model, ModelDefinition):
@@ -268,6 +272,7 @@ def build_context(
             table=name,
             field="retry_policy",
         )
+    checked_limiter = check_limiter(limiter, table=name)
     try:
         signing_keys = normalize_signing_keys(cursor_signing_keys)
     except ValidationError as exc:
@@ -284,4 +289,5 @@ def build_context(
         signing_keys=signing_keys,
         accept_unsigned_cursors=accept_unsigned_cursors,
         retry=retry_policy or DEFAULT_POLICY,
+        limiter=checked_limiter,
     )

@@ -41,9 +41,14 @@ class AwsCall:
 
 @dataclass(frozen=True)
 class Sleep:
-    """Wait ``seconds`` before going on."""
+    """Wait ``seconds`` before going on.
+
+    A ``pacing`` wait (a limiter's, or a rate-limited read's) is never skipped: a driver told not to wait
+    between retries (``sleep=None``) still performs it with its own sleep, or the pace would not hold.
+    """
 
     seconds: float
+    pacing: bool = False
 
 
 Effect = AwsCall | Sleep

@@ -37,6 +37,7 @@ from ..optimizer import QueryShape, ScanShape
 from ..validation import validate_index_name
 from .context import TableContext
 from .effects import Op, Sleep
+from .pacing import CapacityPace, check_rate_limit
 from .retries import retried_call
 
 __all__ = [
@@ -88,6 +89,7 @@ class QueryArgs:
     consistent_read: bool = False
     projection: Sequence[str] | None = None
     filter: FilterExpression | None = None
+    rate_limit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -102,16 +104,19 @@ class ScanArgs:
     filter: FilterExpression | None = None
     segment: int | None = None
     total_segments: int | None = None
+    rate_limit: float | None = None
 
 
 @dataclass(frozen=True)
 class ReadRequest:
-    """A built request: the client method, its kwargs, and what a cursor issued from its pages carries."""
+    """A built request: the client method, its kwargs, what a cursor issued from its pages carries, and the
+    capacity units per second its pages may consume (``None``: unpaced)."""
 
     operation: ReadOperation
     params: dict[str, Any]
     index_name: str | None
     sort: str | None
+    rate_limit: float | None = None
 
     def continued(self, last_key: Mapping[str, Any]) -> ReadRequest:
         """The same request from after ``last_key`` (the previous page's ``LastEvaluatedKey``)."""
@@ -269,7 +274,17 @@ def _query_request(ctx: TableContext[Any], args: QueryArgs) -> ReadRequest:
         projection=args.projection,
         filter=args.filter,
     )
-    return ReadRequest("query", params, schema.index_name, "ASC" if scan_forward else "DESC")
+    rate_limit = _paced(params, args.rate_limit)
+    return ReadRequest("query", params, schema.index_name, "ASC" if scan_forward else "DESC", rate_limit)
+
+
+def _paced(params: dict[str, Any], rate_limit: Any) -> float | None:
+    """A rate-limited read asks DynamoDB for the capacity each page consumed, to pace the next one."""
+    if rate_limit is None:
+        return None
+    rate = check_rate_limit(rate_limit)
+    params["ReturnConsumedCapacity"] = "TOTAL"
+    return rate
 
 
 def _check_segments(segment: int | None, total_segments: int | None) -> None:
@@ -315,7 +330,7 @@ def _scan_request(ctx: TableContext[Any], args: ScanArgs) -> ReadRequest:
         params["ExpressionAttributeNames"] = names
     if values:
         params["ExpressionAttributeValues"] = values
-    return ReadRequest("scan", params, schema.index_name, None)
+    return ReadRequest("scan", params, schema.index_name, None, _paced(params, args.rate_limit))
 
 
 def read_request(ctx: TableContext[Any], args: QueryArgs | ScanArgs) -> ReadRequest:
@@ -453,10 +468,23 @@ def _fetch_page(ctx: TableContext[T], request: ReadRequest, op_name: str) -> Op[
 
 
 def page_op(ctx: TableContext[T], args: QueryArgs | ScanArgs, *, op_name: str) -> Op[Page[T]]:
-    """One page (``Table.query`` / ``Table.scan``)."""
+    """One page (``Table.query`` / ``Table.scan``).
+
+    Rate-limited, the call returns no sooner than its consumed capacity allows when another page follows,
+    so a caller's loop over cursors keeps to the rate."""
     request = read_request(ctx, args)
-    page: Page[T] = yield from _fetch_page(ctx, request, op_name)
-    return page
+    if request.rate_limit is None:
+        page: Page[T] = yield from _fetch_page(ctx, request, op_name)
+        return page
+    pace = CapacityPace(request.rate_limit, ctx.retry.now)
+    pace.sending()
+    response = yield from fetch_response(ctx, request, op_name)
+    pace.consumed(response)
+    items, unrecognized = yield from _read_items(ctx, response, op_name, request)
+    paced_page = Page(items, next_page_cursor(ctx, request, response), unrecognized)
+    if paced_page.next_cursor is not None:
+        yield from pace.wait()
+    return paced_page
 
 
 class PageWalker(Generic[T]):
@@ -470,6 +498,8 @@ class PageWalker(Generic[T]):
         self._request = request
         self._op_name = op_name
         self._done = False
+        # A rate-limited walk waits before each page until the capacity consumed so far fits the rate.
+        self._pace = CapacityPace(request.rate_limit, ctx.retry.now) if request.rate_limit else None
 
     @property
     def done(self) -> bool:
@@ -478,7 +508,13 @@ class PageWalker(Generic[T]):
 
     def next_response(self) -> Op[dict[str, Any]]:
         """Fetch the next page's raw response and move past it."""
+        pace = self._pace
+        if pace is not None:
+            yield from pace.wait()
+            pace.sending()
         response = yield from fetch_response(self._ctx, self._request, self._op_name)
+        if pace is not None:
+            pace.consumed(response)
         last_key = response.get("LastEvaluatedKey")
         if last_key:
             self._request = self._request.continued(last_key)
@@ -627,6 +663,10 @@ def segment_plan(
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers <= 0:
         raise invalid_operator("max_workers must be a positive int", field="max_workers")
     first = replace(args, segment=0, total_segments=total_segments)
+    rate = check_rate_limit(args.rate_limit)
+    if rate is not None:
+        # The rate is for the whole scan: at most this many segments run at once, each paced to its share.
+        first = replace(first, rate_limit=rate / min(max_workers, total_segments))
     read_request(ctx, first)
     segments = tuple(replace(first, segment=segment) for segment in range(total_segments))
     return SegmentPlan(segments, max_workers)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from .._core.effects import Op, Sleep
 from .._core.fanout import FanOut
+from .._core.pacing import Limiter, limited
 from ..errors import ERR_INVALID_VALUE, ValidationError
 
 __all__ = ["check_async_client", "open_library_clients", "run_async", "run_fan_out_as_tasks"]
@@ -86,7 +87,8 @@ async def open_library_clients(
 
 
 async def run_async(op: Op[R], *, clients: Mapping[str, Any], sleep: AsyncSleep | None) -> R:
-    """Drive ``op`` to completion, awaiting every call and wait; ``sleep=None`` skips waits.
+    """Drive ``op`` to completion, awaiting every call and wait; ``sleep=None`` skips waits (pacing waits
+    excepted: they await ``asyncio.sleep``).
 
     Cancelling the awaiting task closes ``op`` (its ``finally`` blocks run) and propagates ``CancelledError``.
     """
@@ -94,9 +96,10 @@ async def run_async(op: Op[R], *, clients: Mapping[str, Any], sleep: AsyncSleep 
         effect = next(op)
         while True:
             if isinstance(effect, Sleep):
-                if sleep is not None and effect.seconds > 0:
+                wait = sleep if sleep is not None or not effect.pacing else asyncio.sleep
+                if wait is not None and effect.seconds > 0:
                     try:
-                        await sleep(effect.seconds)
+                        await wait(effect.seconds)
                     except Exception as exc:  # thrown in at the Sleep: a batch reports its leftovers
                         effect = op.throw(exc)
                         continue
@@ -118,7 +121,11 @@ async def run_async(op: Op[R], *, clients: Mapping[str, Any], sleep: AsyncSleep 
 
 
 async def run_fan_out_as_tasks(
-    fan_out: FanOut[Any, R], *, clients: Mapping[str, Any], sleep: AsyncSleep | None
+    fan_out: FanOut[Any, R],
+    *,
+    clients: Mapping[str, Any],
+    sleep: AsyncSleep | None,
+    limiter: Limiter | None = None,
 ) -> R:
     """Run a fan-out's jobs as tasks, at most ``fan_out.max_in_flight`` at a time.
 
@@ -129,7 +136,8 @@ async def run_fan_out_as_tasks(
     try:
         while True:
             for job in fan_out.next_jobs():
-                task = asyncio.ensure_future(run_async(job.op, clients=clients, sleep=sleep))
+                op = job.op if limiter is None else limited(job.op, limiter)
+                task = asyncio.ensure_future(run_async(op, clients=clients, sleep=sleep))
                 running[task] = job.index
             if not running:
                 break

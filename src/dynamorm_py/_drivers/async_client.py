@@ -23,6 +23,7 @@ from .._core.multi import (
     multi_transact_get_op,
     multi_transact_write_op,
 )
+from .._core.pacing import Limiter, check_limiter, limited
 from .._core.reads import QueryArgs
 from ..transaction import TransactWriteAction
 from .aio import check_async_client, open_library_clients, run_async
@@ -61,6 +62,7 @@ class AsyncDynamormClient:
         security_validation: bool = True,
         data_key_cache: Any = None,
         retry_policy: RetryPolicy | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         """``client`` is an entered async DynamoDB client; ``kms_client`` an async KMS client, needed as soon
         as a registered model has encrypted fields."""
@@ -73,7 +75,9 @@ class AsyncDynamormClient:
             security_validation=security_validation,
             data_key_cache=data_key_cache,
             retry_policy=retry_policy,
+            limiter=limiter,
         )
+        self._limiter = check_limiter(limiter, table="")
         self._registry = Registry(self._settings)
         check_async_client(client, service="dynamodb", table="")
         if (kms_key_arn or "").strip():
@@ -139,6 +143,8 @@ class AsyncDynamormClient:
         return table
 
     async def _run(self, op: Op[R], *, sleep: Callable[[float], Awaitable[None]] | None = asyncio.sleep) -> R:
+        if self._limiter is not None:
+            op = limited(op, self._limiter)
         return await run_async(op, clients=self._clients, sleep=sleep)
 
     async def transact_write(

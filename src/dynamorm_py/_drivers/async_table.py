@@ -28,6 +28,7 @@ from .._core.items import (
     update_item_op,
     update_op,
 )
+from .._core.pacing import Limiter, limited
 from .._core.reads import (
     PageRetryPolicy,
     PageWalker,
@@ -70,6 +71,8 @@ class AsyncTable(Generic[T]):
     It runs the very operations ``Table`` runs (same requests, retries, errors and results); only the calls
     and waits are awaited. It never creates or closes a client it was given; ``AsyncTable.connect`` creates
     and closes its own.
+
+    ``rate_limit=`` on queries and scans and a table ``limiter`` wait with awaited ``asyncio.sleep`` calls.
     """
 
     def __init__(
@@ -87,9 +90,13 @@ class AsyncTable(Generic[T]):
         security_validation: bool = True,
         data_key_cache: Any = None,
         retry_policy: RetryPolicy | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         """``client`` is an entered async DynamoDB client; ``kms_client`` an async KMS client, required when
-        the model has encrypted fields. Both are checked here, before any call."""
+        the model has encrypted fields. Both are checked here, before any call.
+
+        ``limiter`` admits every DynamoDB request as on ``Table``; its waits are awaited ``asyncio.sleep``
+        calls, so a limited table never blocks the event loop."""
         self._ctx = build_context(
             model,
             table_name=table_name,
@@ -101,6 +108,7 @@ class AsyncTable(Generic[T]):
             security_validation=security_validation,
             key_cache=data_key_cache,
             retry_policy=retry_policy,
+            limiter=limiter,
         )
         check_async_client(client, service="dynamodb", table=self._ctx.table_name)
         if self._ctx.kms_key_arn is not None:
@@ -175,9 +183,10 @@ class AsyncTable(Generic[T]):
         if self._closed:
             op.close()
             raise self._closed_error(operation)
-        return await run_async(
-            contextualized(op, operation=operation, table=self.table_name), clients=self._clients, sleep=sleep
-        )
+        op = contextualized(op, operation=operation, table=self.table_name)
+        if self._ctx.limiter is not None:
+            op = limited(op, self._ctx.limiter)
+        return await run_async(op, clients=self._clients, sleep=sleep)
 
     def _closed_error(self, operation: str) -> ValidationError:
         return ValidationError(
@@ -193,7 +202,9 @@ class AsyncTable(Generic[T]):
     ) -> R:
         if self._closed:
             raise self._closed_error(operation)
-        return await run_fan_out_as_tasks(fan_out, clients=self._clients, sleep=sleep)
+        return await run_fan_out_as_tasks(
+            fan_out, clients=self._clients, sleep=sleep, limiter=self._ctx.limiter
+        )
 
     def _pure(self, op: Op[R], operation: str) -> R:
         return run_pure(contextualized(op, operation=operation, table=self.table_name))
@@ -398,6 +409,7 @@ class AsyncTable(Generic[T]):
         consistent_read: bool = False,
         projection: Sequence[str] | None = None,
         filter: FilterExpression | None = None,
+        rate_limit: float | None = None,
     ) -> Page[T]:
         """One Query page; its ``next_cursor`` continues the query (``None`` on the last page).
 
@@ -413,6 +425,7 @@ class AsyncTable(Generic[T]):
             consistent_read=consistent_read,
             projection=projection,
             filter=filter,
+            rate_limit=rate_limit,
         )
         return await self._run(page_op(self._ctx, args, op_name="query"), "query")
 
@@ -428,6 +441,7 @@ class AsyncTable(Generic[T]):
         consistent_read: bool = False,
         projection: Sequence[str] | None = None,
         filter: FilterExpression | None = None,
+        rate_limit: float | None = None,
     ) -> list[T]:
         """Every item of the query, following cursors to the last page (``limit`` is the page size)."""
         args = QueryArgs(
@@ -440,6 +454,7 @@ class AsyncTable(Generic[T]):
             consistent_read=consistent_read,
             projection=projection,
             filter=filter,
+            rate_limit=rate_limit,
         )
         return await self._run(all_items_op(self._ctx, args, op_name="query_all"), "query_all")
 
@@ -455,6 +470,7 @@ class AsyncTable(Generic[T]):
         consistent_read: bool = False,
         projection: Sequence[str] | None = None,
         filter: FilterExpression | None = None,
+        rate_limit: float | None = None,
     ) -> AsyncIterator[T]:
         """The query's items, lazily: a page is fetched only when the previous one is used up.
 
@@ -470,6 +486,7 @@ class AsyncTable(Generic[T]):
             consistent_read=consistent_read,
             projection=projection,
             filter=filter,
+            rate_limit=rate_limit,
         )
         walker = self._pure(walker_op(self._ctx, args, op_name="iter_query"), "iter_query")
         return self._iterate(walker, "iter_query")
@@ -558,6 +575,7 @@ class AsyncTable(Generic[T]):
         filter: FilterExpression | None = None,
         segment: int | None = None,
         total_segments: int | None = None,
+        rate_limit: float | None = None,
     ) -> Page[T]:
         """One Scan page (of one segment when ``segment``/``total_segments`` are given)."""
         args = ScanArgs(
@@ -569,6 +587,7 @@ class AsyncTable(Generic[T]):
             filter=filter,
             segment=segment,
             total_segments=total_segments,
+            rate_limit=rate_limit,
         )
         return await self._run(page_op(self._ctx, args, op_name="scan"), "scan")
 
@@ -583,6 +602,7 @@ class AsyncTable(Generic[T]):
         filter: FilterExpression | None = None,
         segment: int | None = None,
         total_segments: int | None = None,
+        rate_limit: float | None = None,
     ) -> list[T]:
         """Every item of the scan, following cursors to the last page (``limit`` is the page size)."""
         args = ScanArgs(
@@ -594,6 +614,7 @@ class AsyncTable(Generic[T]):
             filter=filter,
             segment=segment,
             total_segments=total_segments,
+            rate_limit=rate_limit,
         )
         return await self._run(all_items_op(self._ctx, args, op_name="scan_all"), "scan_all")
 
@@ -608,6 +629,7 @@ class AsyncTable(Generic[T]):
         filter: FilterExpression | None = None,
         segment: int | None = None,
         total_segments: int | None = None,
+        rate_limit: float | None = None,
     ) -> AsyncIterator[T]:
         """The scan's items, lazily: a page is fetched only when the previous one is used up."""
         args = ScanArgs(
@@ -619,6 +641,7 @@ class AsyncTable(Generic[T]):
             filter=filter,
             segment=segment,
             total_segments=total_segments,
+            rate_limit=rate_limit,
         )
         walker = self._pure(walker_op(self._ctx, args, op_name="iter_scan"), "iter_scan")
         return self._iterate(walker, "iter_scan")
@@ -698,6 +721,7 @@ class AsyncTable(Generic[T]):
         projection: Sequence[str] | None = None,
         filter: FilterExpression | None = None,
         max_workers: int | None = None,
+        rate_limit: float | None = None,
     ) -> list[T]:
         """A parallel scan: every segment read to its end as a task, results in segment order.
 
@@ -710,6 +734,7 @@ class AsyncTable(Generic[T]):
             consistent_read=consistent_read,
             projection=projection,
             filter=filter,
+            rate_limit=rate_limit,
         )
         fan_out = segment_fan_out(
             self._ctx,

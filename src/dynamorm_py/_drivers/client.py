@@ -22,6 +22,7 @@ from .._core.multi import (
     multi_transact_get_op,
     multi_transact_write_op,
 )
+from .._core.pacing import Limiter, check_limiter, limited
 from .._core.reads import QueryArgs
 from ..transaction import TransactWriteAction
 from .sync import library_client, run_pure, run_sync
@@ -48,6 +49,7 @@ def client_settings(
     security_validation: bool,
     data_key_cache: Any,
     retry_policy: RetryPolicy | None,
+    limiter: Any = None,
 ) -> dict[str, Any]:
     """The settings every registered model's table shares, as ``build_context`` takes them."""
     return {
@@ -59,6 +61,7 @@ def client_settings(
         "security_validation": security_validation,
         "key_cache": data_key_cache,
         "retry_policy": retry_policy,
+        "limiter": limiter,
     }
 
 
@@ -89,6 +92,7 @@ class DynamormClient:
         security_validation: bool = True,
         data_key_cache: Any = None,
         retry_policy: RetryPolicy | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         """Clients built here have botocore's retries off (the library retries); KMS only with a key ARN."""
         self._settings = client_settings(
@@ -100,7 +104,9 @@ class DynamormClient:
             security_validation=security_validation,
             data_key_cache=data_key_cache,
             retry_policy=retry_policy,
+            limiter=limiter,
         )
+        self._limiter = check_limiter(limiter, table="")
         self._registry = Registry(self._settings)
         if client is None:
             client = library_client()
@@ -141,6 +147,8 @@ class DynamormClient:
         return table
 
     def _run(self, op: Op[R], *, sleep: Callable[[float], None] | None = time.sleep) -> R:
+        if self._limiter is not None:
+            op = limited(op, self._limiter)
         return run_sync(op, clients=self._clients, sleep=sleep)
 
     def transact_write(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Literal, TypeVar
 
 from .._core.effects import Op, Sleep
 from .._core.fanout import FanOut
+from .._core.pacing import Limiter, limited
 
 __all__ = ["library_client", "run_fan_out_in_threads", "run_pure", "run_sync"]
 
@@ -20,14 +22,16 @@ def run_sync(
     clients: Mapping[str, Any],
     sleep: Callable[[float], None] | None,
 ) -> R:
-    """Drive ``op`` to completion with blocking clients; ``sleep=None`` skips waits."""
+    """Drive ``op`` to completion with blocking clients; ``sleep=None`` skips waits (pacing waits excepted:
+    they use ``time.sleep``)."""
     try:
         effect = next(op)
         while True:
             if isinstance(effect, Sleep):
-                if sleep is not None and effect.seconds > 0:
+                wait = sleep if sleep is not None or not effect.pacing else time.sleep
+                if wait is not None and effect.seconds > 0:
                     try:
-                        sleep(effect.seconds)
+                        wait(effect.seconds)
                     except Exception as exc:  # thrown in at the Sleep: a batch reports its leftovers
                         effect = op.throw(exc)
                         continue
@@ -43,6 +47,9 @@ def run_sync(
     except StopIteration as stop:
         result_value: R = stop.value
         return result_value
+    except BaseException:
+        op.close()  # an interrupt mid-call: the operation's clean-up (a limiter slot) runs now
+        raise
 
 
 def library_client(service: Literal["dynamodb", "kms"] = "dynamodb") -> Any:
@@ -59,8 +66,10 @@ def run_fan_out_in_threads(
     clients: Mapping[str, Any],
     sleep: Callable[[float], None] | None,
     thread_name_prefix: str,
+    limiter: Limiter | None = None,
 ) -> R:
-    """Run a fan-out's jobs on a thread pool of ``fan_out.max_in_flight`` threads.
+    """Run a fan-out's jobs on a thread pool of ``fan_out.max_in_flight`` threads (each job's requests
+    admitted by ``limiter``, when given).
 
     A thread cannot be stopped: jobs the fan-out cancels run to their end and their outcome is ignored.
     """
@@ -68,7 +77,8 @@ def run_fan_out_in_threads(
     with ThreadPoolExecutor(max_workers=fan_out.max_in_flight, thread_name_prefix=thread_name_prefix) as pool:
         while True:
             for job in fan_out.next_jobs():
-                running[pool.submit(run_sync, job.op, clients=clients, sleep=sleep)] = job.index
+                op = job.op if limiter is None else limited(job.op, limiter)
+                running[pool.submit(run_sync, op, clients=clients, sleep=sleep)] = job.index
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -26,6 +26,7 @@ from .._core.items import (
     update_item_op,
     update_op,
 )
+from .._core.pacing import Limiter, limited
 from .._core.reads import (
     PageRetryPolicy,
     PageWalker,
@@ -74,6 +75,10 @@ class Table(Generic[T]):
     ``FilterCondition.eq("status", "open") & ~FilterCondition.exists("closed_at")``: fields checked against
     the model, values encoded like the fields) or as a raw ``condition_expression`` with its placeholder
     maps, not both. It is ANDed with the library's own conditions (``if_not_exists``, the version lock).
+
+    Queries and scans take ``rate_limit=`` (capacity units per second, as PynamoDB's): the request asks for
+    ``ReturnConsumedCapacity=TOTAL`` and the walk sleeps between pages so that the capacity consumed stays
+    within ``rate_limit`` per second of elapsed time (a parallel scan shares it among its segments).
     """
 
     def __init__(
@@ -91,11 +96,16 @@ class Table(Generic[T]):
         security_validation: bool = True,
         data_key_cache: Any = None,
         retry_policy: RetryPolicy | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         """``retry_policy`` sets how throttling, HTTP 5xx and network failures are retried (default
         ``RetryPolicy()``), for DynamoDB and KMS calls alike. Clients built here have botocore's retries off;
         a ``client`` or ``kms_client`` passed in keeps its own, which then stack with the library's: give it
-        ``Config(retries={"total_max_attempts": 1})``."""
+        ``Config(retries={"total_max_attempts": 1})``.
+
+        ``limiter`` (a ``dynamorm_py.protection.SimpleLimiter`` or ``ConcurrencyLimiter``, which several
+        tables may share) admits every DynamoDB request, retries and batch chunks included; waiting for it
+        is a sleep between requests."""
         self._ctx = build_context(
             model,
             table_name=table_name,
@@ -107,6 +117,7 @@ class Table(Generic[T]):
             security_validation=security_validation,
             key_cache=data_key_cache,
             retry_policy=retry_policy,
+            limiter=limiter,
         )
         if client is None:
             client = library_client()
@@ -141,9 +152,10 @@ class Table(Generic[T]):
     # driver ----------------------------------------------------------------------------------------
 
     def _run(self, op: Op[R], operation: str, *, sleep: Callable[[float], None] | None = time.sleep) -> R:
-        return run_sync(
-            contextualized(op, operation=operation, table=self.table_name), clients=self._clients, sleep=sleep
-        )
+        op = contextualized(op, operation=operation, table=self.table_name)
+        if self._ctx.limiter is not None:
+            op = limited(op, self._ctx.limiter)
+        return run_sync(op, clients=self._clients, sleep=sleep)
 
     # single-item operations ------------------------------------------------------------------------
 
@@ -341,6 +353,7 @@ class Table(Generic[T]):
         consistent_read: bool = False,
         projection: Sequence[str] | None = None,
         filter: FilterExpression | None = None,
+        rate_limit: float | None = None,
     ) -> Page[T]:
         """One Query page; its ``next_cursor`` continues the query (``None`` on the last page).
 
@@ -356,6 +369,7 @@ class Table(Generic[T]):
             consistent_read=consistent_read,
             projection=projection,
             filter=filter,
+            rate_limit=rate_limit,
         )
         return self._run(page_op(self._ctx, args, op_name="query"), "query")
 
@@ -371,6 +385,7 @@ class Table(Generic[T]):
         consistent_read: bool = False,
         projection: Sequence[str] | None = None,
         filter: FilterExpression | None = None,
+        rate_limit: float | None = None,
     ) -> list[T]:
         """Every item of the query, following cursors to the last page (``limit`` is the page size)."""
         args = QueryArgs(
@@ -383,6 +398,7 @@ class Table(Generic[T]):
             consistent_read=consistent_read,
             projection=projection,
             filter=filter,
+            rate_limit=rate_limit,
         )
         return self._run(all_items_op(self._ctx, args, op_name="query_all"), "query_all")
 
@@ -398,6 +414,7 @@ class Table(Generic[T]):
         consistent_read: bool = False,
         projection: Sequence[str] | None = None,
         filter: FilterExpression | None = None,
+        rate_limit: float | None = None,
     ) -> Iterator[T]:
         """The query's items, lazily: a page is fetched only when the previous one is used up.
 
@@ -413,6 +430,7 @@ class Table(Generic[T]):
             consistent_read=consistent_read,
             projection=projection,
             filter=filter,
+            rate_limit=rate_limit,
         )
         walker = self._run(walker_op(self._ctx, args, op_name="iter_query"), "iter_query")
         return self._iterate(walker, "iter_query")
@@ -501,6 +519,7 @@ class Table(Generic[T]):
         filter: FilterExpression | None = None,
         segment: int | None = None,
         total_segments: int | None = None,
+        rate_limit: float | None = None,
     ) -> Page[T]:
         """One Scan page (of one segment when ``segment``/``total_segments`` are given)."""
         args = ScanArgs(
@@ -512,6 +531,7 @@ class Table(Generic[T]):
             filter=filter,
             segment=segment,
             total_segments=total_segments,
+            rate_limit=rate_limit,
         )
         return self._run(page_op(self._ctx, args, op_name="scan"), "scan")
 
@@ -526,6 +546,7 @@ class Table(Generic[T]):
         filter: FilterExpression | None = None,
         segment: int | None = None,
         total_segments: int | None = None,
+        rate_limit: float | None = None,
     ) -> list[T]:
         """Every item of the scan, following cursors to the last page (``limit`` is the page size)."""
         args = ScanArgs(
@@ -537,6 +558,7 @@ class Table(Generic[T]):
             filter=filter,
             segment=segment,
             total_segments=total_segments,
+            rate_limit=rate_limit,
         )
         return self._run(all_items_op(self._ctx, args, op_name="scan_all"), "scan_all")
 
@@ -551,6 +573,7 @@ class Table(Generic[T]):
         filter: FilterExpression | None = None,
         segment: int | None = None,
         total_segments: int | None = None,
+        rate_limit: float | None = None,
     ) -> Iterator[T]:
         """The scan's items, lazily: a page is fetched only when the previous one is used up."""
         args = ScanArgs(
@@ -562,6 +585,7 @@ class Table(Generic[T]):
             filter=filter,
             segment=segment,
             total_segments=total_segments,
+            rate_limit=rate_limit,
         )
         walker = self._run(walker_op(self._ctx, args, op_name="iter_scan"), "iter_scan")
         return self._iterate(walker, "iter_scan")
@@ -641,6 +665,7 @@ class Table(Generic[T]):
         projection: Sequence[str] | None = None,
         filter: FilterExpression | None = None,
         max_workers: int | None = None,
+        rate_limit: float | None = None,
     ) -> list[T]:
         """A parallel scan: every segment read to its end in a thread pool, results in segment order.
 
@@ -653,6 +678,7 @@ class Table(Generic[T]):
             consistent_read=consistent_read,
             projection=projection,
             filter=filter,
+            rate_limit=rate_limit,
         )
         fan_out = segment_fan_out(
             self._ctx,
@@ -662,7 +688,11 @@ class Table(Generic[T]):
             op_name="scan_all_segments",
         )
         return run_fan_out_in_threads(
-            fan_out, clients=self._clients, sleep=time.sleep, thread_name_prefix="dynamorm-scan"
+            fan_out,
+            clients=self._clients,
+            sleep=time.sleep,
+            thread_name_prefix="dynamorm-scan",
+            limiter=self._ctx.limiter,
         )
 
     def count(
@@ -752,7 +782,11 @@ class Table(Generic[T]):
             self._ctx, puts, deletes, max_retries=max_retries, backoff=backoff, max_workers=max_workers
         )
         run_fan_out_in_threads(
-            fan_out, clients=self._clients, sleep=sleep, thread_name_prefix="dynamorm-batch"
+            fan_out,
+            clients=self._clients,
+            sleep=sleep,
+            thread_name_prefix="dynamorm-batch",
+            limiter=self._ctx.limiter,
         )
 
     def transact_write(
