@@ -41,6 +41,7 @@ DYNAMODB_OPERATIONS = frozenset(
     }
 )
 KMS_OPERATIONS = frozenset({"generate_data_key", "decrypt"})
+STS_OPERATIONS = frozenset({"assume_role", "get_caller_identity"})
 
 
 class _AnyValue:
@@ -218,6 +219,12 @@ class ScriptedClient(_Recorder):
         if isinstance(entry, _Expected):
             entry = entry.check(operation, params)
         return _resolve(entry, params)
+
+
+class ScriptedSts(ScriptedClient):
+    """:class:`ScriptedClient` with the STS operations (``assume_role``) instead of DynamoDB's."""
+
+    operations = STS_OPERATIONS
 
 
 class FakeKms(_Recorder):

@@ -73,6 +73,9 @@ EXPECTED_ALL = {
     "ScanShape",
     # DMS schema documents
     "DmsWarning",
+    "assert_model_definition_equivalent_to_dms",
+    "get_dms_model",
+    "parse_dms_document",
     "dump_dms_document",
     "load_dms_file",
     "models_from_dms",
@@ -82,6 +85,20 @@ EXPECTED_ALL = {
     "parse_stream_record",
     "unmarshal_stream_image",
     "unmarshal_stream_record",
+    # aggregates over items in memory
+    "AggregateResult",
+    "GroupByQuery",
+    "GroupedResult",
+    "aggregate_field",
+    "average_field",
+    "count_distinct",
+    "group_by",
+    "max_field",
+    "min_field",
+    "sum_field",
+    # partner accounts
+    "AccountConfig",
+    "MultiAccountSessions",
     # validation
     "MaxExpressionLength",
     "MaxFieldNameLength",
@@ -215,6 +232,20 @@ SUBMODULE_NAMES = {
         "dump_dms_document",
         "DmsWarning",
     ],
+    "dynamorm_py.aggregates": [
+        "AggregateFunction",
+        "AggregateResult",
+        "GroupedResult",
+        "GroupByQuery",
+        "group_by",
+        "sum_field",
+        "average_field",
+        "min_field",
+        "max_field",
+        "aggregate_field",
+        "count_distinct",
+    ],
+    "dynamorm_py.multiaccount": ["AccountConfig", "MultiAccountSessions"],
 }
 
 
@@ -256,7 +287,7 @@ def test_importing_the_package_imports_no_extra_and_no_lazy_module() -> None:
     code = (
         "import sys, dynamorm_py\n"
         "watched = ('moto', 'aiobotocore', 'yaml', 'dynamorm_py.table', 'dynamorm_py.schema', "
-        "'dynamorm_py.retry', 'dynamorm_py.dms')\n"
+        "'dynamorm_py.retry', 'dynamorm_py.dms', 'dynamorm_py.aggregates', 'dynamorm_py.multiaccount')\n"
         "loaded = [m for m in watched if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )

@@ -49,9 +49,30 @@ from .transaction import (
 
 if TYPE_CHECKING:
     from ._core.effects import PreparedRequest
+    from .aggregates import (
+        AggregateResult,
+        GroupByQuery,
+        GroupedResult,
+        aggregate_field,
+        average_field,
+        count_distinct,
+        group_by,
+        max_field,
+        min_field,
+        sum_field,
+    )
     from .client import AsyncDynamormClient, DynamormClient
-    from .dms import DmsWarning, dump_dms_document, load_dms_file, models_from_dms
+    from .dms import (
+        DmsWarning,
+        assert_model_definition_equivalent_to_dms,
+        dump_dms_document,
+        get_dms_model,
+        load_dms_file,
+        models_from_dms,
+        parse_dms_document,
+    )
     from .model import attribute_equals, pk_prefix, sk_prefix
+    from .multiaccount import AccountConfig, MultiAccountSessions
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .retry import RetryPolicy
     from .schema import build_create_table_request, create_table, delete_table, describe_table, ensure_table
@@ -119,9 +140,26 @@ _LAZY = {
     "sk_prefix": "model",
     "pk_prefix": "model",
     "attribute_equals": "model",
+    "parse_dms_document": "dms",
+    "get_dms_model": "dms",
+    "assert_model_definition_equivalent_to_dms": "dms",
+    "AggregateResult": "aggregates",
+    "GroupedResult": "aggregates",
+    "GroupByQuery": "aggregates",
+    "group_by": "aggregates",
+    "sum_field": "aggregates",
+    "average_field": "aggregates",
+    "min_field": "aggregates",
+    "max_field": "aggregates",
+    "aggregate_field": "aggregates",
+    "count_distinct": "aggregates",
+    "AccountConfig": "multiaccount",
+    "MultiAccountSessions": "multiaccount",
 }
 
 __all__ = [
+    "AccountConfig",
+    "AggregateResult",
     "AttributeConverter",
     "AsyncDynamormClient",
     "AsyncTable",
@@ -137,6 +175,8 @@ __all__ = [
     "EncryptionNotConfiguredError",
     "FilterCondition",
     "FilterGroup",
+    "GroupByQuery",
+    "GroupedResult",
     "IndexDefinition",
     "IndexSpec",
     "MaxExpressionLength",
@@ -146,6 +186,7 @@ __all__ = [
     "MaxValueStringLength",
     "ModelDefinition",
     "ModelDefinitionError",
+    "MultiAccountSessions",
     "NotFoundError",
     "OutcomeUnknownError",
     "Page",
@@ -172,22 +213,32 @@ __all__ = [
     "ValidationError",
     "__repo_version__",
     "__version__",
+    "aggregate_field",
+    "assert_model_definition_equivalent_to_dms",
     "attribute_equals",
+    "average_field",
     "build_create_table_request",
+    "count_distinct",
     "create_table",
     "delete_table",
     "describe_table",
     "dump_dms_document",
     "dynamorm_field",
     "ensure_table",
+    "get_dms_model",
+    "group_by",
     "gsi",
     "load_dms_file",
     "lsi",
+    "max_field",
+    "min_field",
     "models_from_dms",
+    "parse_dms_document",
     "parse_stream_event",
     "parse_stream_record",
     "pk_prefix",
     "sk_prefix",
+    "sum_field",
     "unmarshal_stream_image",
     "unmarshal_stream_record",
     "validate_expression",
