@@ -90,8 +90,17 @@ class _Assumed:
     session: Any
     expires_at: float
     refresh_at: float
-    # (service, id(config)) -> (config, client); the config is kept so its id cannot be reused meanwhile.
-    clients: dict[tuple[str, int], tuple[Any, Any]] = field(default_factory=dict)
+    # service -> (the config it was built with, client)
+    clients: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+
+def _cached_client(cache: dict[str, tuple[Any, Any]], session: Any, service: str, config: Any) -> Any:
+    """The cached client of ``service`` if it was built with this very ``config``, else a new one."""
+    cached = cache.get(service)
+    if cached is None or cached[0] is not config:
+        cached = (config, session.client(service, config=config))
+        cache[service] = cached
+    return cached[1]
 
 
 def _default_session_factory(**kwargs: Any) -> Any:
@@ -142,7 +151,7 @@ class MultiAccountSessions:
         self._lock = threading.Lock()  # guards the maps below and the lazy base session and STS client
         self._partner_locks = {partner_id: threading.Lock() for partner_id in self._accounts}
         self._assumed: dict[str, _Assumed] = {}
-        self._base_clients: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self._base_clients: dict[str, tuple[Any, Any]] = {}
 
     def session(self, partner_id: str) -> Any:
         """The session of ``partner_id`` with credentials valid for at least ``refresh_before_seconds``.
@@ -155,8 +164,11 @@ class MultiAccountSessions:
             return self._fresh(partner_id).session
 
     def client(self, partner_id: str, service: str, *, config: Any | None = None) -> Any:
-        """A botocore client of ``service`` in the partner's account, cached per partner, service and
-        ``config`` object, and rebuilt when the partner's credentials are renewed."""
+        """A botocore client of ``service`` in the partner's account (the empty id: the base session's).
+
+        One client is cached per partner and service: it is rebuilt when the partner's credentials are
+        renewed, and when ``config`` is not the object it was built with (a config is never ignored, and
+        a new ``Config`` per call cannot grow the cache)."""
         if not isinstance(service, str) or not service:
             raise ValidationError(
                 "client: service must be a non-empty str",
@@ -164,21 +176,12 @@ class MultiAccountSessions:
                 operation="client",
                 field="service",
             )
-        key = (service, id(config))
         if self._account(partner_id, "client") is None:
             with self._lock:
-                cached = self._base_clients.get(key)
-                if cached is None:
-                    cached = (config, self._base_unlocked().client(service, config=config))
-                    self._base_clients[key] = cached
-                return cached[1]
+                return _cached_client(self._base_clients, self._base_unlocked(), service, config)
         with self._partner_locks[partner_id]:
             assumed = self._fresh(partner_id)
-            cached = assumed.clients.get(key)
-            if cached is None:
-                cached = (config, assumed.session.client(service, config=config))
-                assumed.clients[key] = cached
-            return cached[1]
+            return _cached_client(assumed.clients, assumed.session, service, config)
 
     # internals ------------------------------------------------------------------------------------------
 

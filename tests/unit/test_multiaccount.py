@@ -137,15 +137,13 @@ def test_expiry_defaults_to_the_session_duration_when_sts_gives_none() -> None:
     assert sts.count("assume_role") == 2
 
 
-def test_clients_are_cached_per_partner_service_and_config_and_rebuilt_on_refresh() -> None:
+def test_clients_are_cached_per_partner_and_service_and_rebuilt_on_refresh() -> None:
     sts = ScriptedSts(credentials(1), credentials(2), credentials(3, expires_in=7200))
     clock = Clock()
     multi = sessions(sts, clock, acme=AccountConfig(ROLE), globex=AccountConfig(ROLE + "-2"))
-    config = Config(retries={"max_attempts": 2})
 
     dynamodb = multi.client("acme", "dynamodb")
     assert multi.client("acme", "dynamodb") is dynamodb
-    assert multi.client("acme", "dynamodb", config=config) is not dynamodb
     assert multi.client("acme", "kms") is not dynamodb
     other = multi.client("globex", "dynamodb")
     assert other is not dynamodb
@@ -157,6 +155,20 @@ def test_clients_are_cached_per_partner_service_and_config_and_rebuilt_on_refres
     assert rebuilt is not dynamodb
     assert access_key(rebuilt) == "ASIA0003"
     assert sts.count("assume_role") == 3
+
+
+def test_a_client_is_rebuilt_for_another_config_object() -> None:
+    sts = ScriptedSts(credentials(1))
+    multi = sessions(sts, Clock())
+    config = Config(retries={"max_attempts": 2})
+
+    plain = multi.client("acme", "dynamodb")
+    configured = multi.client("acme", "dynamodb", config=config)
+
+    assert configured is not plain
+    assert configured.meta.config.retries["total_max_attempts"] == 3  # botocore counts the first try
+    assert multi.client("acme", "dynamodb", config=config) is configured
+    assert sts.count("assume_role") == 1
 
 
 def test_the_empty_partner_id_is_the_base_session() -> None:
