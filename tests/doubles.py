@@ -16,7 +16,13 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from dynamorm_py.mocks import AsyncFakeDynamoDBClient, AsyncFakeKmsClient, FakeDynamoDBClient, FakeKmsClient
+from dynamorm_py.mocks import (
+    AsyncFakeDynamoDBClient,
+    AsyncFakeKmsClient,
+    FakeDynamoDBClient,
+    FakeKmsClient,
+    _sync_method,
+)
 
 # What a double answers with: a response (returned as a copy), an exception (raised), or a function of the
 # request returning either.
@@ -137,6 +143,14 @@ class ScriptedClient(_Lenient):
         if self.default is not None:
             return self.default
         raise AssertionError(f"unexpected call: {method}")
+
+
+class ScriptedSts(ScriptedClient):
+    """:class:`ScriptedClient` with the STS operations (``assume_role``) instead of DynamoDB's."""
+
+    _methods = ("assume_role", "get_caller_identity")
+    assume_role = _sync_method("assume_role")
+    get_caller_identity = _sync_method("get_caller_identity")
 
 
 class FakeKms(_CallQueries, FakeKmsClient):

@@ -73,6 +73,9 @@ EXPECTED_ALL = {
     "ScanShape",
     # DMS schema documents
     "DmsWarning",
+    "assert_model_definition_equivalent_to_dms",
+    "get_dms_model",
+    "parse_dms_document",
     "dump_dms_document",
     "load_dms_file",
     "models_from_dms",
@@ -82,6 +85,29 @@ EXPECTED_ALL = {
     "parse_stream_record",
     "unmarshal_stream_image",
     "unmarshal_stream_record",
+    # aggregates over items in memory
+    "AggregateResult",
+    "GroupByQuery",
+    "GroupedResult",
+    "aggregate_field",
+    "average_field",
+    "count_distinct",
+    "group_by",
+    "max_field",
+    "min_field",
+    "sum_field",
+    # partner accounts
+    "AccountConfig",
+    "MultiAccountSessions",
+    "AwsCallMetric",
+    "is_lambda_environment",
+    "create_lambda_boto3_config",
+    "get_lambda_boto3_client",
+    "get_lambda_dynamodb_client",
+    "get_lambda_kms_client",
+    "instrument_boto3_client",
+    "SimpleLimiter",
+    "ConcurrencyLimiter",
     # validation
     "MaxExpressionLength",
     "MaxFieldNameLength",
@@ -244,6 +270,20 @@ SUBMODULE_NAMES = {
         "_reset_lambda_clients_for_tests",
     ],
     "dynamorm_py.protection": ["SimpleLimiter", "ConcurrencyLimiter"],
+    "dynamorm_py.aggregates": [
+        "AggregateFunction",
+        "AggregateResult",
+        "GroupedResult",
+        "GroupByQuery",
+        "group_by",
+        "sum_field",
+        "average_field",
+        "min_field",
+        "max_field",
+        "aggregate_field",
+        "count_distinct",
+    ],
+    "dynamorm_py.multiaccount": ["AccountConfig", "MultiAccountSessions"],
 }
 
 
@@ -286,7 +326,8 @@ def test_importing_the_package_imports_no_extra_and_no_lazy_module() -> None:
         "import sys, dynamorm_py\n"
         "watched = ('moto', 'aiobotocore', 'yaml', 'dynamorm_py.table', 'dynamorm_py.schema', "
         "'dynamorm_py.retry', 'dynamorm_py.dms', 'dynamorm_py.mocks', 'dynamorm_py.testkit', "
-        "'dynamorm_py.runtime', 'dynamorm_py.protection', 'opentelemetry')\n"
+        "'dynamorm_py.runtime', 'dynamorm_py.protection', 'opentelemetry', 'dynamorm_py.aggregates', "
+        "'dynamorm_py.multiaccount')\n"
         "loaded = [m for m in watched if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )

@@ -23,7 +23,11 @@
 ``ValidationError`` carries one of: ErrInvalidModel, ErrMissingPrimaryKey, ErrInvalidOperator,
 ErrEncryptedFieldNotQueryable, ErrInvalidEncryptedEnvelope, ErrIndexNotFound, ErrInvalidValue,
 ErrInvalidCursor, ErrAwsValidation, ErrRetryExhausted, ErrTimeout, ErrPartialItem, ErrUnrecognizedItem,
-ErrAmbiguousItem.
+ErrAmbiguousItem, ErrUnknownAccount.
+
+ErrUnknownAccount: ``MultiAccountSessions`` was asked for a partner id it has no ``AccountConfig`` for.
+ErrNoCredentials also marks a ``ValidationError`` from ``MultiAccountSessions``: STS answered AssumeRole
+without usable credentials (none, incomplete or already expired).
 
 ErrUnrecognizedItem: a stored item (a stream record's image) is not one of the model's: the model's
 ``matches`` predicate rejected it. ErrAmbiguousItem: the predicates of two models of one table both accepted
@@ -98,6 +102,7 @@ ERR_NO_CREDENTIALS = "ErrNoCredentials"
 ERR_OUTCOME_UNKNOWN = "ErrOutcomeUnknown"
 ERR_UNRECOGNIZED_ITEM = "ErrUnrecognizedItem"
 ERR_AMBIGUOUS_ITEM = "ErrAmbiguousItem"
+ERR_UNKNOWN_ACCOUNT = "ErrUnknownAccount"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,16 @@ from dataclasses import MISSING, dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from ..errors import ModelDefinitionError
+from ..errors import (
+    ERR_INVALID_MODEL,
+    ERR_INVALID_VALUE,
+    ERR_UNRECOGNIZED_ITEM,
+    DynamormPyError,
+    EncryptionNotConfiguredError,
+    ModelDefinitionError,
+    ValidationError,
+)
+from . import partial_reads
 from .annotations import derive_dynamodb_type, unwrap_optional
 from .attributes import (
     LIFECYCLE_ROLES,
@@ -24,8 +33,8 @@ from .attributes import (
     attribute_from_field,
     model_error,
 )
-from .codec import FieldCodec, ModelCodec
-from .matching import ItemMatcher, ItemPredicate, bind_matches
+from .codec import AV, FieldCodec, ModelCodec, check_item_size
+from .matching import ItemMatcher, ItemPredicate, bind_matches, item_matches
 
 __all__ = ["ModelDefinition"]
 
@@ -149,6 +158,81 @@ class ModelDefinition(Generic[T]):
             if attribute.attribute_name == attribute_name:
                 return _derived_type(self.model_type, attribute)
         raise ModelDefinitionError(f"unknown attribute {attribute_name!r}", field=attribute_name)
+
+    # conversions -------------------------------------------------------------------------------------
+
+    def to_item(self, obj: T) -> dict[str, AV]:
+        """``obj`` as the item a write would store (low-level AttributeValues), for raw client calls,
+        exports and tests.
+
+        Every field is encoded as it is: lifecycle fields are *not* stamped (``put`` fills ``created_at``,
+        ``updated_at`` and ``version``; here an empty one stays empty). The item's size is checked against
+        DynamoDB's 400 KB limit. A model with encrypted fields is refused with
+        ``EncryptionNotConfiguredError``: sealing a value needs KMS, and an item with the plaintext in an
+        encrypted field must never reach a table by accident. Write those through a ``Table``.
+        """
+        try:
+            self._refuse_encrypted("to_item")
+            if not isinstance(obj, self.model_type):
+                raise ValidationError(
+                    f"expected a {self.model_type.__name__} instance, got {type(obj).__name__}",
+                    code=ERR_INVALID_MODEL,
+                )
+            if partial_reads.any_marked():
+                partial_reads.check_whole_item(obj, hint="read the whole item before converting it")
+            item: dict[str, AV] = self.codec.encode_item(obj).item
+            check_item_size(item)
+        except DynamormPyError as exc:
+            exc.with_context(operation="to_item", table=self.table_name)
+            raise
+        return item
+
+    def from_item(self, item: Mapping[str, AV]) -> T:
+        """A model instance from a stored item (low-level AttributeValues, as a raw ``get_item`` returns).
+
+        Converters, annotations and datetimes apply as on every read; attributes the model does not know
+        are ignored. An item of another entity type (the model's ``matches`` predicate rejects it) is
+        ``ValidationError`` (ErrUnrecognizedItem). A model with encrypted fields is refused with
+        ``EncryptionNotConfiguredError``, since decrypting needs KMS: read those through a ``Table``.
+        """
+        try:
+            self._refuse_encrypted("from_item")
+            if not isinstance(item, Mapping):
+                raise ValidationError(
+                    f"item must be a mapping of attribute names to values, not {type(item).__name__}",
+                    code=ERR_INVALID_VALUE,
+                )
+            if self.matches is not None and not item_matches(self.matches, item, self.name or ""):
+                raise ValidationError(
+                    f"the item is not a {self.name}: the model's matches predicate rejected it",
+                    code=ERR_UNRECOGNIZED_ITEM,
+                )
+            obj: T = self.codec.decode_item(item)
+        except DynamormPyError as exc:
+            exc.with_context(operation="from_item", table=self.table_name)
+            raise
+        return obj
+
+    def key(self, pk: Any, sk: Any = None) -> dict[str, AV]:
+        """The primary key map for ``(pk, sk)`` (low-level AttributeValues), with the key fields' full
+        encoding (converters, datetimes), as ``get`` and ``delete`` send it.
+
+        A missing or empty key value is ``ValidationError`` (ErrMissingPrimaryKey); a sort key value for a
+        model without a sort key is ``ValidationError``. Keys are never encrypted, so every model has keys.
+        """
+        try:
+            return self.codec.encode_key(pk, sk)
+        except DynamormPyError as exc:
+            exc.with_context(operation="key", table=self.table_name)
+            raise
+
+    def _refuse_encrypted(self, operation: str) -> None:
+        if self.codec.encrypted:
+            raise EncryptionNotConfiguredError(
+                f"{operation} cannot encrypt or decrypt without KMS, and {self.name} has encrypted fields; "
+                "use a Table configured with a KMS key",
+                field=self.codec.encrypted[0],
+            )
 
 
 def _hints(model_type: type) -> dict[str, Any]:

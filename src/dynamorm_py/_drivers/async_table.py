@@ -863,6 +863,25 @@ class AsyncTable(Generic[T]):
         on a model with ``matches``, for an item of another entity type)."""
         return await self._run(transact_get_op(self._ctx, keys, projection=projection), "transact_get")
 
+    # Upstream's private conversion helpers, kept for code and tests written against it: thin aliases of
+    # the model's public conversions and of the update preview. No I/O, so they are plain methods.
+
+    def _to_item(self, item: T) -> dict[str, Any]:
+        """``self.model.to_item(item)``: the stored form of ``item``, lifecycle fields as they are."""
+        return self.model.to_item(item)
+
+    def _from_item(self, item: Mapping[str, Any]) -> T:
+        """``self.model.from_item(item)``: a model instance from a stored item."""
+        return self.model.from_item(item)
+
+    def _to_key(self, pk: Any, sk: Any = None) -> dict[str, Any]:
+        """``self.model.key(pk, sk)``: the primary key map."""
+        return self.model.key(pk, sk)
+
+    def _build_update_request(self, pk: Any, sk: Any, updates: Mapping[str, Any]) -> dict[str, Any]:
+        """The UpdateItem kwargs ``update(pk, sk, updates)`` would send (``explain.update(...).params``)."""
+        return self.explain.update(pk, sk, updates).params
+
 
 # Users import these from dynamorm_py.table: tracebacks, reprs and pickles name that module.
 AsyncTable.__module__ = "dynamorm_py.table"
