@@ -82,8 +82,21 @@ def _client_error(code: str, message: str, operation: str, *, status: int = 400,
             "RetryAttempts": 0,
         },
     }
+    # botocore also copies the message to the top level for the errors DynamoDB's model declares.
+    member = _MODELED_MESSAGE.get(code)
+    if member is not None:
+        response[member] = message
     response.update(extra)
     return ClientError(response, operation)  # type: ignore[arg-type]
+
+
+_MODELED_MESSAGE = {
+    "ConditionalCheckFailedException": "message",
+    "ResourceNotFoundException": "message",
+    "ResourceInUseException": "message",
+    "TransactionCanceledException": "Message",
+    "IdempotentParameterMismatchException": "Message",
+}
 
 
 class _Invalid(Exception):
