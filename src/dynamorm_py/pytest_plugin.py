@@ -1,5 +1,6 @@
 """pytest fixtures for a DynamoDB endpoint: ``dynamorm_local_server`` (session), ``dynamorm_local`` and, for
-asyncio tests, ``dynamorm_async_table``.
+asyncio tests, ``dynamorm_async_table``; and ``dynamorm_memory``, a fresh in-memory DynamoDB per test that
+needs no server at all.
 
 Registered through the ``pytest11`` entry point. The embedded moto server is imported only when a fixture is
 used. With ``DYNAMODB_ENDPOINT`` set, the fixtures point at that endpoint instead (``reset()`` deletes every
@@ -18,6 +19,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .local import LocalDynamoDB, RemoteDynamoDB
+    from .memory import MemoryDynamoDB
     from .table import AsyncTable
 
 AsyncTableFactory = Callable[..., AbstractAsyncContextManager["AsyncTable[Any]"]]
@@ -76,3 +78,13 @@ def dynamorm_async_table(dynamorm_local: LocalDynamoDB | RemoteDynamoDB) -> Asyn
     with ``asyncio.run`` inside a plain test. Needs the ``async`` extra.
     """
     return dynamorm_local.async_table
+
+
+@pytest.fixture
+def dynamorm_memory() -> MemoryDynamoDB:
+    """A new, empty in-memory DynamoDB for this test only: ``dynamorm_memory.table(Model)`` is a ``Table``
+    with its table created, ``dynamorm_memory.client()`` the botocore-like client (``client("kms")`` its KMS),
+    ``dynamorm_memory.async_table(Model)`` the asyncio twin. No server, no port, no moto."""
+    from .memory import MemoryDynamoDB
+
+    return MemoryDynamoDB()
