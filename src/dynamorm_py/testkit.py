@@ -84,3 +84,16 @@ def no_sleep(_: float) -> None:
 def _argument_error(message: str) -> ValidationError:
     """A test-kit argument that cannot be used (a ``ValueError``, as the test kit has always raised)."""
     return ValidationError(message, code=ERR_INVALID_VALUE)
+
+
+# The in-memory DynamoDB lives in dynamorm_py.memory; the test kit hands it out too, loaded on first use so
+# that scripted-fake users never pay for it. (``__all__`` stays the documented list of the fakes.)
+_MEMORY_NAMES = frozenset({"memory_client", "async_memory_client", "memory_kms_client", "MemoryDynamoDB"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _MEMORY_NAMES:
+        from . import memory
+
+        return getattr(memory, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
