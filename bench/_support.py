@@ -176,7 +176,7 @@ def print_table(
     rounds = len(next(iter(samples.values())))
     print(f"\n{title}")
     print(
-        f"  {clock} {unit}/op, median (min-max) of {rounds} interleaved rounds; ratio = time / baseline's time"
+        f"  {clock} {unit}/op, median (min-max) of {rounds} interleaved rounds; ratio = time / baseline time"
     )
     header = f"  {'contender':<34}{clock + ' ' + unit + '/op':>24}"
     for base in baselines:

@@ -11,7 +11,7 @@ Contenders (the record is ``_records.Order``; every boto3-side contender and "ou
 with boto3's default configuration):
 
 * raw boto3 client: ``client.put_item(**params)`` etc. with requests built once beforehand (taken from
-  ``Table.explain``), results left as raw AttributeValues: the floor of what any library on this client can do;
+  ``Table.explain``), results left as raw AttributeValues: the floor for any library on this client;
 * boto3 TypeSerializer: ``dataclasses.asdict`` + ``TypeSerializer`` in, ``TypeDeserializer`` + the
   dataclass out;
 * hand-written: the hand-written encoder/decoder for this record around the same client calls;
