@@ -180,7 +180,7 @@ def print_table(
     )
     header = f"  {'contender':<34}{clock + ' ' + unit + '/op':>24}"
     for base in baselines:
-        header += f"{'x ' + base:>22}"
+        header += f"{'x ' + base:>26}"
     print(header)
     result: dict[str, dict[str, float]] = {}
     for name, runs in samples.items():
@@ -189,7 +189,7 @@ def print_table(
         for base in baselines:
             per_round = [pick(a) / pick(b) for a, b in zip(runs, samples[base], strict=True)]
             result[name][base] = statistics.median(per_round)
-            line += f"{spread(per_round, '.2f'):>22}"
+            line += f"{spread(per_round, '.2f'):>26}"
         print(line)
     return result
 
