@@ -18,6 +18,11 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev,local,async]"
 	touch $@ $(VENV)/.stamp-local
 
+# The benchmarks' peers (PynamoDB) on top of the dev environment.
+$(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,local,async,bench]"
+	touch $@ $(VENV)/.stamp-dev $(VENV)/.stamp-local
+
 demo: $(VENV)/.stamp-local
 	$(BIN)/python examples/local_crud.py
 
@@ -36,8 +41,10 @@ unit: $(VENV)/.stamp-dev
 test: lint typecheck
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
-bench: $(VENV)/.stamp-dev
-	for bench in bench/[!_]*.py; do $(BIN)/python $$bench || exit 1; done
+# Every benchmark, one after another (bench/run_all.py); prints tables, asserts nothing. BENCH_ARGS passes
+# options through, e.g. `make bench BENCH_ARGS="--quick"` or `BENCH_ARGS="--only codec ops"`.
+bench: $(VENV)/.stamp-bench
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
