@@ -57,6 +57,7 @@ EXPECTED_ALL = {
     # table, previews, schema
     "PreparedRequest",
     "RetryPolicy",
+    "client",
     "Table",
     "AsyncTable",
     "DynamormClient",

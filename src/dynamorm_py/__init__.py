@@ -32,6 +32,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from ._core.effects import PreparedRequest
+    from ._drivers.sync import client
     from .dms import DmsWarning, dump_dms_document, load_dms_file, models_from_dms
     from .model import (
         AttributeConverter,
@@ -105,6 +106,7 @@ _LAZY = {
     "DynamormClient": "single_table",
     "AsyncDynamormClient": "single_table",
     "PreparedRequest": "_core.effects",
+    "client": "_drivers.sync",
     "QueryOptimizer": "optimizer",
     "QueryPlan": "optimizer",
     "QueryShape": "optimizer",
@@ -194,6 +196,7 @@ __all__ = [
     "__version__",
     "attribute_equals",
     "build_create_table_request",
+    "client",
     "create_table",
     "delete_table",
     "describe_table",
