@@ -57,6 +57,7 @@ EXPECTED_ALL = {
     # table, previews, schema
     "PreparedRequest",
     "RetryPolicy",
+    "client",
     "Table",
     "AsyncTable",
     "DynamormClient",
@@ -382,3 +383,17 @@ def test_public_classes_and_functions_report_a_module_users_import_them_from(nam
     module_name = obj.__module__
     assert not any(part.startswith("_") for part in module_name.split(".")), (name, module_name)
     assert getattr(importlib.import_module(module_name), obj.__qualname__) is obj
+
+
+def test_importing_the_package_defers_models_queries_and_tables() -> None:
+    # A Lambda cold start pays for the modules its handler uses, not for the whole package.
+    code = (
+        "import sys, dynamorm_py\n"
+        "watched = ('dynamorm_py.model', 'dynamorm_py.query', 'dynamorm_py.transaction', 'asyncio')\n"
+        "print(','.join(m for m in watched if m in sys.modules))\n"
+        "from dynamorm_py import Table, ModelDefinition\n"
+        "print(','.join(m for m in ('asyncio', 'aiobotocore') if m in sys.modules))\n"
+        "print(dynamorm_py.query.Page.__name__)\n"  # public submodules stay attributes of the package
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["", "", "Page"]

@@ -1,7 +1,8 @@
 """dynamorm_py: a typed DynamoDB ORM, wire-compatible with the DynamORM Go and TypeScript libraries.
 
-Errors, models, query primitives and transaction actions are imported eagerly; every other public name
-resolves lazily on first use, so importing the package stays cheap and never imports an extra.
+The errors are imported eagerly; every other public name resolves on first use (models, queries, tables...),
+so importing the package costs little more than its errors and never imports an extra (a Lambda cold start
+pays only for what the handler uses).
 """
 
 from __future__ import annotations
@@ -28,27 +29,10 @@ from .errors import (
     UnsupportedTypeError,
     ValidationError,
 )
-from .model import (
-    AttributeConverter,
-    IndexDefinition,
-    IndexSpec,
-    ModelDefinition,
-    Projection,
-    dynamorm_field,
-    gsi,
-    lsi,
-)
-from .query import FilterCondition, FilterGroup, Page, SortKeyCondition
-from .transaction import (
-    TransactConditionCheck,
-    TransactDelete,
-    TransactPut,
-    TransactUpdate,
-    TransactWriteAction,
-)
 
 if TYPE_CHECKING:
     from ._core.effects import PreparedRequest
+    from ._drivers.sync import client
     from .aggregates import (
         AggregateResult,
         GroupByQuery,
@@ -70,10 +54,23 @@ if TYPE_CHECKING:
         models_from_dms,
         parse_dms_document,
     )
-    from .model import attribute_equals, pk_prefix, sk_prefix
+    from .model import (
+        AttributeConverter,
+        IndexDefinition,
+        IndexSpec,
+        ModelDefinition,
+        Projection,
+        attribute_equals,
+        dynamorm_field,
+        gsi,
+        lsi,
+        pk_prefix,
+        sk_prefix,
+    )
     from .multiaccount import AccountConfig, MultiAccountSessions
     from .optimizer import QueryOptimizer, QueryPlan, QueryShape, ScanShape
     from .protection import ConcurrencyLimiter, SimpleLimiter
+    from .query import FilterCondition, FilterGroup, Page, SortKeyCondition
     from .retry import RetryPolicy
     from .runtime import (
         AwsCallMetric,
@@ -94,6 +91,13 @@ if TYPE_CHECKING:
         unmarshal_stream_record,
     )
     from .table import AsyncTable, Table
+    from .transaction import (
+        TransactConditionCheck,
+        TransactDelete,
+        TransactPut,
+        TransactUpdate,
+        TransactWriteAction,
+    )
     from .validation import (
         MaxExpressionLength,
         MaxFieldNameLength,
@@ -111,11 +115,29 @@ if TYPE_CHECKING:
 
 # Lazily resolved public names -> the module that defines them.
 _LAZY = {
+    "AttributeConverter": "model",
+    "IndexDefinition": "model",
+    "IndexSpec": "model",
+    "ModelDefinition": "model",
+    "Projection": "model",
+    "dynamorm_field": "model",
+    "gsi": "model",
+    "lsi": "model",
+    "FilterCondition": "query",
+    "FilterGroup": "query",
+    "Page": "query",
+    "SortKeyCondition": "query",
+    "TransactConditionCheck": "transaction",
+    "TransactDelete": "transaction",
+    "TransactPut": "transaction",
+    "TransactUpdate": "transaction",
+    "TransactWriteAction": "transaction",
     "Table": "table",
     "AsyncTable": "table",
     "DynamormClient": "single_table",
     "AsyncDynamormClient": "single_table",
     "PreparedRequest": "_core.effects",
+    "client": "_drivers.sync",
     "QueryOptimizer": "optimizer",
     "QueryPlan": "optimizer",
     "QueryShape": "optimizer",
@@ -247,6 +269,7 @@ __all__ = [
     "average_field",
     "build_create_table_request",
     "count_distinct",
+    "client",
     "create_table",
     "delete_table",
     "describe_table",
@@ -278,9 +301,32 @@ __all__ = [
 ]
 
 
+# Public submodules, reachable as attributes (``dynamorm_py.query.Page``) as when they were imported eagerly.
+_SUBMODULES = frozenset(
+    {
+        "aws_errors",
+        "dms",
+        "encryption",
+        "model",
+        "optimizer",
+        "query",
+        "retry",
+        "schema",
+        "single_table",
+        "streams",
+        "table",
+        "transaction",
+        "update_builder",
+        "validation",
+    }
+)
+
+
 def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
+        if name in _SUBMODULES:
+            return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module_name}", __name__), name)
     globals()[name] = value

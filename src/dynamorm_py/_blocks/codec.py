@@ -29,6 +29,7 @@ import linecache
 import math
 import re
 import typing
+import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -706,6 +707,8 @@ def _set_decoder(element: Any, *, frozen: bool) -> Decoder:
             return kind(element_decoder(v) for v in av["L"])
         return decode_value(av)
 
+    if element_decoder is _dec_str and not frozen:
+        _INLINE_CLOSURES[decode] = "str_set"
     return decode
 
 
@@ -732,6 +735,8 @@ def _sequence_decoder(origin: Any, args: tuple[Any, ...]) -> Decoder:
         values = [element_decoder(v) for v in items]
         return tuple(values) if as_tuple else values
 
+    if not as_tuple and _INLINE_CLOSURES.get(element_decoder) == "any_map":
+        _INLINE_CLOSURES[decode] = "any_map_list"
     return decode
 
 
@@ -743,6 +748,7 @@ def _map_decoder(value_type: Any) -> Decoder:
             entries = av.get("M")
             return _decode_map(entries) if entries is not None else decode_value(av)
 
+        _INLINE_CLOSURES[decode_any_map] = "any_map"
         return decode_any_map
 
     def decode(av: AV) -> Any:
@@ -1336,10 +1342,21 @@ encode_set_field = _set_field_encoder(Any, "value")
 
 def _inline_encode_kind(tp: Any) -> str | None:
     """The build_encoder fast path a generated model encoder repeats inline for annotation ``tp``."""
-    for kind, name in ((str, "str"), (int, "int"), (bool, "bool"), (Decimal, "decimal")):
+    for kind, name in (
+        (str, "str"),
+        (int, "int"),
+        (bool, "bool"),
+        (Decimal, "decimal"),
+        (bytes, "bytes"),
+        (datetime, "datetime"),
+    ):
         if tp is kind:
             return name
     return None
+
+
+# Decoders built as closures that a generated model decoder may repeat inline, by what they read.
+_INLINE_CLOSURES: weakref.WeakKeyDictionary[Decoder, str] = weakref.WeakKeyDictionary()
 
 
 def _inline_decode_kind(decoder: Decoder) -> str | None:
@@ -1351,10 +1368,11 @@ def _inline_decode_kind(decoder: Decoder) -> str | None:
         (_dec_decimal, "decimal"),
         (_dec_float, "float"),
         (_dec_datetime, "datetime"),
+        (_dec_bytes, "bytes"),
     ):
         if decoder is known:
             return name
-    return None
+    return _INLINE_CLOSURES.get(decoder)
 
 
 class EncodedItem:
@@ -1474,6 +1492,8 @@ class FieldCodec:
         elif definition.set:
             element = _element_annotation(unwrap_optional(annotation)[0]) if converter is None else None
             base = _set_field_encoder(element if element is not None else Any, where)
+            if element is str:
+                self.inline_encode = "str_set"
         elif self.role == "ttl":
             base = _ttl_encoder(where)
         elif converter is not None:
@@ -1690,6 +1710,9 @@ def _generate_encoder(
         "values": _encode_plan(fields)[0],
         "Decimal": Decimal,
         "decimal_text": _decimal_text,
+        "datetime": datetime,
+        "UTC": UTC,
+        "str_kinds": _STR_KINDS,
     }
     limit = repr(_INT_FAST_LIMIT)
     any_encrypted = any(f.encrypted for f in fields)
@@ -1713,6 +1736,18 @@ def _generate_encoder(
             "int": (f"type({v}) is int and -{limit} < {v} < {limit}", f"{{'N': f'{{{v}}}'}}"),
             "bool": (f"type({v}) is bool", f"{{'BOOL': {v}}}"),
             "decimal": (f"type({v}) is Decimal", f"{{'N': decimal_text({v})}}"),
+            "bytes": (f"type({v}) is bytes", f"{{'B': {v}}}"),
+            # format_timestamp of a UTC datetime, inline.
+            "datetime": (
+                f"type({v}) is datetime and {v}.tzinfo is UTC",
+                f"{{'S': '%04d-%02d-%02dT%02d:%02d:%02d.%06d000Z' % ({v}.year, {v}.month, {v}.day, "
+                f"{v}.hour, {v}.minute, {v}.second, {v}.microsecond)}}",
+            ),
+            # encode_set of a non-empty set of plain ASCII str, inline.
+            "str_set": (
+                f"type({v}) is set and {v} and set(map(type, {v})) == str_kinds and ''.join({v}).isascii()",
+                f"{{'SS': sorted({v})}}",
+            ),
         }.get(kind or "")
         skip = []
         if not f.writes_none:
@@ -1787,6 +1822,8 @@ def _generate_decoder(
         "setattr": object.__setattr__,
         "our_timestamp": _OUR_TIMESTAMP_RE.fullmatch,
         "fromisoformat": datetime.fromisoformat,
+        "decode_map": _decode_map,
+        "decode_value": decode_value,
     }
     any_late = any(not f.init for f in fields)
     lines = [
@@ -1814,6 +1851,31 @@ def _generate_decoder(
             lines += [
                 f"            x = av.get({av_type!r})",
                 f"            {target} = {value} if x is not None{condition} else d{i}(av)",
+            ]
+        elif kind == "bytes":
+            lines += [
+                "            x = av.get('B')",
+                f"            {target} = x if type(x) is bytes else d{i}(av)",
+            ]
+        elif kind == "str_set":
+            lines += [
+                "            x = av.get('SS')",
+                f"            {target} = set(x) if x is not None else d{i}(av)",
+            ]
+        elif kind == "any_map":
+            lines += [
+                "            x = av.get('M')",
+                f"            {target} = decode_map(x) if x is not None else d{i}(av)",
+            ]
+        elif kind == "any_map_list":
+            # decode_any_map of each element, inline: one call less per element.
+            lines += [
+                "            x = av.get('L')",
+                "            if x is None:",
+                f"                {target} = d{i}(av)",
+                "            else:",
+                f"                {target} = ["
+                "decode_map(e['M']) if 'M' in e else decode_value(e) for e in x]",
             ]
         elif kind == "datetime":
             # parse_timestamp's fast path for the form we write; anything else takes the full decoder.

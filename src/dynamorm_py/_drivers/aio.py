@@ -13,6 +13,7 @@ from .._core.effects import Op, Sleep
 from .._core.fanout import FanOut
 from .._core.pacing import Limiter, limited
 from ..errors import ERR_INVALID_VALUE, ValidationError
+from .sync import library_config_options
 
 __all__ = ["check_async_client", "open_library_clients", "run_async", "run_fan_out_as_tasks"]
 
@@ -76,7 +77,7 @@ async def open_library_clients(
         ) from exc
     if session is None:
         session = aio_session.get_session()
-    config = aio_config.AioConfig(retries={"total_max_attempts": 1, "mode": "standard"})
+    config = aio_config.AioConfig(**library_config_options())
     services = ["dynamodb", "kms"] if kms else ["dynamodb"]
     clients: dict[str, Any] = {}
     for service in services:

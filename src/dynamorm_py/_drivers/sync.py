@@ -10,8 +10,16 @@ from typing import Any, Literal, TypeVar
 from .._core.effects import Op, Sleep
 from .._core.fanout import FanOut
 from .._core.pacing import Limiter, limited
+from ..errors import ERR_INVALID_VALUE, ValidationError
 
-__all__ = ["library_client", "run_fan_out_in_threads", "run_pure", "run_sync"]
+__all__ = [
+    "client",
+    "library_client",
+    "library_config_options",
+    "run_fan_out_in_threads",
+    "run_pure",
+    "run_sync",
+]
 
 R = TypeVar("R")
 
@@ -52,12 +60,76 @@ def run_sync(
         raise
 
 
-def library_client(service: Literal["dynamodb", "kms"] = "dynamodb") -> Any:
-    """A boto3 client whose own retries are off: the library retries, and sees every attempt's outcome."""
+def library_config_options() -> dict[str, Any]:
+    """The botocore ``Config`` options of every client the library builds (sync and async alike).
+
+    - botocore's own retries off: the library retries (``RetryPolicy``) and sees every attempt's outcome;
+    - botocore's per-call parameter validation off: the library's requests are valid by construction, and
+      the check costs more CPU than the rest of the library's work on a small request. A request DynamoDB
+      rejects still comes back as DynamoDB's own error (``ValidationException``), so nothing is lost.
+    """
+    return {"retries": {"total_max_attempts": 1, "mode": "standard"}, "parameter_validation": False}
+
+
+def library_client(
+    service: Literal["dynamodb", "kms"] = "dynamodb",
+    *,
+    region_name: str | None = None,
+    endpoint_url: str | None = None,
+    session: Any = None,
+    config: Any = None,
+    **client_kwargs: Any,
+) -> Any:
+    """A boto3 client configured as :func:`library_config_options` says (``config`` is merged over it)."""
     import boto3
     from botocore.config import Config
 
-    return boto3.client(service, config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+    merged = Config(**library_config_options())
+    if config is not None:
+        merged = merged.merge(config)
+    return (session or boto3).client(
+        service, region_name=region_name, endpoint_url=endpoint_url, config=merged, **client_kwargs
+    )
+
+
+def client(
+    service: Literal["dynamodb", "kms"] = "dynamodb",
+    *,
+    region_name: str | None = None,
+    endpoint_url: str | None = None,
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+    aws_session_token: str | None = None,
+    config: Any = None,
+    session: Any = None,
+) -> Any:
+    """A boto3 client of ``service`` ("dynamodb" or "kms") built the way ``Table(model)`` builds its own.
+
+    Its botocore retries are off (the library retries every call, as ``RetryPolicy`` says) and so is
+    botocore's per-call parameter validation (the library's requests are valid by construction; a request
+    DynamoDB rejects still fails with DynamoDB's own ``ValidationException``). Pass it to ``Table`` or
+    ``DynamormClient`` to share one client between several tables. Credentials, region and endpoint
+    resolve as boto3's do (environment, profile, instance role) unless given; ``session`` is a
+    ``boto3.Session`` to build it from, ``config`` a ``botocore.config.Config`` merged over the library's.
+
+    Used directly, it is an ordinary boto3 client, except that a malformed call reaches DynamoDB instead of
+    failing in botocore first.
+    """
+    if service not in ("dynamodb", "kms"):
+        raise ValidationError('service must be "dynamodb" or "kms"', code=ERR_INVALID_VALUE, field="service")
+    return library_client(
+        service,
+        region_name=region_name,
+        endpoint_url=endpoint_url,
+        session=session,
+        config=config,
+        aws_access_key_id=aws_access_key_id,
+        aws_secret_access_key=aws_secret_access_key,
+        aws_session_token=aws_session_token,
+    )
+
+
+client.__module__ = "dynamorm_py"
 
 
 def run_fan_out_in_threads(
