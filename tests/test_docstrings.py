@@ -27,7 +27,12 @@ def public_objects() -> dict[str, Any]:
         for name in names:
             if not name.startswith("_"):
                 found[f"{module_name}.{name}"] = getattr(module, name)
-    return {name: obj for name, obj in found.items() if inspect.isclass(obj) or inspect.isfunction(obj)}
+    # Aliases of outside types (``schema.BillingMode`` is ``str``) are documented where they are defined.
+    return {
+        name: obj
+        for name, obj in found.items()
+        if (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__module__.startswith("dynamorm_py")
+    }
 
 
 def own_docstring(obj: Any) -> str | None:
