@@ -39,7 +39,7 @@ unit: $(VENV)/.stamp-dev
 
 # The site under docs/ into site/, offline, warnings as errors: a broken link, page or reference fails it.
 docs: $(VENV)/.stamp-dev
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # Two workers: most integration tests wait on the embedded server, so the two cores overlap them. Work
 # stealing keeps both busy to the end (a few integration tests take half a minute each).
