@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,14 @@ $(VENV)/.stamp-local: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[local]"
 	touch $@
 
+# The docs extra is part of the dev environment: `make test` builds the site.
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,local,async]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,local,async,docs]"
 	touch $@ $(VENV)/.stamp-local
 
 # The benchmarks' peers (PynamoDB) on top of the dev environment.
 $(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,local,async,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,local,async,docs,bench]"
 	touch $@ $(VENV)/.stamp-dev $(VENV)/.stamp-local
 
 demo: $(VENV)/.stamp-local
@@ -36,9 +37,13 @@ typecheck: $(VENV)/.stamp-dev
 unit: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest tests/unit tests/test_public_api.py -q
 
+# The site under docs/ into site/, offline, warnings as errors: a broken link, page or reference fails it.
+docs: $(VENV)/.stamp-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 # Two workers: most integration tests wait on the embedded server, so the two cores overlap them. Work
 # stealing keeps both busy to the end (a few integration tests take half a minute each).
-test: lint typecheck
+test: lint typecheck docs
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 # Every benchmark, one after another (bench/run_all.py); prints tables, asserts nothing. BENCH_ARGS passes
@@ -47,4 +52,4 @@ bench: $(VENV)/.stamp-bench
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache

@@ -1,7 +1,8 @@
 """Every code block of README.md and docs/ marked ``# runnable`` runs as written against a fresh endpoint.
 
 ``# runnable`` blocks are scripts; ``# runnable: pytest`` blocks are test modules a user would copy, run with
-pytest (the package's fixtures included).
+pytest (the package's fixtures included). Every other Python block says why it is not run, in its first line:
+``# not runnable: <reason>``. No document links outside the repository.
 """
 
 from __future__ import annotations
@@ -17,8 +18,28 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
+DOCUMENTS = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+# Every Markdown file a user may read: the front page, the docs, and the notes beside the code.
+ALL_DOCUMENTS = sorted(
+    {
+        *DOCUMENTS,
+        *ROOT.glob("*.md"),
+        *(ROOT / "bench").rglob("*.md"),
+        *(ROOT / "examples").rglob("*.md"),
+    }
+)
 _BLOCK = re.compile(r"^```python\n(# runnable(?:: pytest)?\n.*?)^```", re.DOTALL | re.MULTILINE)
+# Any fence that opens a Python block, whatever it is called; its first line must be a marker.
+_PYTHON_FENCE = re.compile(r"^```[ \t]*(?:python3?|py|pycon)\b[^\n]*\n([^\n]*)", re.MULTILINE)
+_MARKER = re.compile(r"# runnable(?:: pytest)?|# not runnable: \S.*")
+# Inline links and images, and reference definitions: ``[text](target)``, ``[label]: target``.
+_LINK = re.compile(
+    r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)"  # [text](target "title")
+    r"|^\s*\[[^\]]+\]:\s*<?(\S+?)>?\s*$",  # [label]: target
+    re.MULTILINE,
+)
+# An internal work item: "issue 12", "issues show 3", "(#12)"; "USER#1" in an example key is not one.
+_ISSUE = re.compile(r"\bissues?\s+(?:show\s+)?#?\d+|(?<![\w#&])#\d+\b", re.IGNORECASE)
 
 
 def runnable_blocks() -> list[tuple[str, str]]:
@@ -42,6 +63,74 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 def test_readme_has_runnable_blocks() -> None:
     assert any(where.startswith("README.md") for where in IDS), "the README lost its runnable examples"
+
+
+def unmarked_python_blocks(text: str) -> list[str]:
+    """The first lines of the Python blocks in ``text`` that are neither run nor say why not."""
+    return [first for first in _PYTHON_FENCE.findall(text) if not _MARKER.fullmatch(first.rstrip())]
+
+
+def test_every_python_block_is_run_or_says_why_not() -> None:
+    unmarked = {
+        str(document.relative_to(ROOT)): found
+        for document in DOCUMENTS
+        if (found := unmarked_python_blocks(document.read_text(encoding="utf-8")))
+    }
+    assert not unmarked, f"Python blocks without '# runnable' or '# not runnable: <reason>': {unmarked}"
+
+
+def test_the_marker_check_catches_an_unmarked_block() -> None:
+    text = "```python\n# runnable\nx = 1\n```\n\n```py\nprint(1)\n```\n\n```python\n# not runnable:\n```\n"
+    assert unmarked_python_blocks(text) == ["print(1)", "# not runnable:"]
+    assert unmarked_python_blocks("```python\n# not runnable: needs AWS credentials\n```\n") == []
+
+
+def links_outside_the_repository(document: Path, text: str) -> list[str]:
+    """Link targets and mentions in ``text`` that a reader of this repository alone could not follow."""
+    problems = [f"issue reference {m.group(0)!r}" for m in _ISSUE.finditer(text)]
+    problems += [f"mention of {p!r}" for p in ("../shared", "shared/spec") if p in text]
+    for match in _LINK.finditer(text):
+        target = match.group(1) or match.group(2)
+        if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", target) or target.startswith("//"):
+            problems.append(f"external link {target}")
+            continue
+        path = target.split("#", 1)[0]
+        if not path:
+            continue  # an anchor on the same page
+        resolved = (document.parent / path).resolve()
+        if not resolved.is_relative_to(ROOT):
+            problems.append(f"link outside the repository {target}")
+        elif not resolved.exists():
+            problems.append(f"broken link {target}")
+    return problems
+
+
+def test_no_document_links_outside_the_repository() -> None:
+    found = {
+        str(document.relative_to(ROOT)): problems
+        for document in ALL_DOCUMENTS
+        if (problems := links_outside_the_repository(document, document.read_text(encoding="utf-8")))
+    }
+    assert not found, found
+
+
+def test_the_link_check_catches_what_it_should() -> None:
+    document = ROOT / "docs" / "page.md"
+    text = (
+        "See [spec](../../shared/spec/wire-format.md), [site](https://example.com/x), "
+        "[gone](missing.md) and [ok](testing.md#in-memory), [top](#top), done in issue 15 (#7). "
+        'Key "USER#1" is fine.\n'
+    )
+    problems = links_outside_the_repository(document, text)
+    assert problems == [
+        "issue reference 'issue 15'",
+        "issue reference '#7'",
+        "mention of '../shared'",
+        "mention of 'shared/spec'",
+        "link outside the repository ../../shared/spec/wire-format.md",
+        "external link https://example.com/x",
+        "broken link missing.md",
+    ]
 
 
 @pytest.mark.integration

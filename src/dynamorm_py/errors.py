@@ -175,6 +175,9 @@ class ConditionFailedError(DynamormPyError):
 
     @property
     def reason_codes(self) -> tuple[str, ...]:
+        """The cancellation reason code of each transaction action, in order (``'None'`` for an action
+        that did not fail); empty outside transactions.
+        """
         return tuple(r.code for r in self.reasons)
 
 

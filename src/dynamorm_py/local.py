@@ -243,6 +243,7 @@ class LocalDynamoDB(_Endpoint):
 
     @property
     def running(self) -> bool:
+        """Whether the server is started and accepting requests."""
         return self._server is not None
 
     def start(self) -> Self:

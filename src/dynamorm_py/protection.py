@@ -53,10 +53,12 @@ class SimpleLimiter:
 
     @property
     def rps(self) -> float:
+        """The sustained rate, in requests per second."""
         return self._rps
 
     @property
     def burst(self) -> int:
+        """How many requests may go at once after a quiet period."""
         return self._burst
 
     def _refill(self) -> None:
@@ -105,6 +107,7 @@ class ConcurrencyLimiter:
 
     @property
     def max_concurrent(self) -> int:
+        """The most calls allowed in flight at once."""
         return self._max
 
     def try_acquire(self) -> bool:

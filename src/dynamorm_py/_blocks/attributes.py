@@ -77,9 +77,11 @@ NAMING_PATTERNS = {
 class AttributeConverter(Protocol):
     """Per-field converter: ``to_dynamodb`` before encoding, ``from_dynamodb`` after decoding."""
 
-    def to_dynamodb(self, value: Any) -> Any: ...
+    def to_dynamodb(self, value: Any) -> Any:
+        """The value to store, from the field's Python value; it is then encoded like any value."""
 
-    def from_dynamodb(self, value: Any) -> Any: ...
+    def from_dynamodb(self, value: Any) -> Any:
+        """The field's Python value, from the decoded stored value."""
 
 
 @dataclass(frozen=True)
@@ -91,14 +93,17 @@ class Projection:
 
     @staticmethod
     def all() -> Projection:
+        """Project every attribute into the index."""
         return Projection("ALL")
 
     @staticmethod
     def keys_only() -> Projection:
+        """Project only the table's and the index's keys."""
         return Projection("KEYS_ONLY")
 
     @staticmethod
     def include(*fields: str) -> Projection:
+        """Project the keys plus the named attributes."""
         return Projection("INCLUDE", tuple(fields))
 
 

@@ -44,50 +44,62 @@ class FilterCondition:
 
     @staticmethod
     def eq(field: str, value: Any) -> FilterCondition:
+        """``field = value``."""
         return FilterCondition(field, "=", (value,))
 
     @staticmethod
     def ne(field: str, value: Any) -> FilterCondition:
+        """``field <> value``."""
         return FilterCondition(field, "<>", (value,))
 
     @staticmethod
     def lt(field: str, value: Any) -> FilterCondition:
+        """``field < value``."""
         return FilterCondition(field, "<", (value,))
 
     @staticmethod
     def lte(field: str, value: Any) -> FilterCondition:
+        """``field <= value``."""
         return FilterCondition(field, "<=", (value,))
 
     @staticmethod
     def gt(field: str, value: Any) -> FilterCondition:
+        """``field > value``."""
         return FilterCondition(field, ">", (value,))
 
     @staticmethod
     def gte(field: str, value: Any) -> FilterCondition:
+        """``field >= value``."""
         return FilterCondition(field, ">=", (value,))
 
     @staticmethod
     def between(field: str, low: Any, high: Any) -> FilterCondition:
+        """``field BETWEEN low AND high`` (both ends included)."""
         return FilterCondition(field, "BETWEEN", (low, high))
 
     @staticmethod
     def begins_with(field: str, prefix: Any) -> FilterCondition:
+        """``begins_with(field, prefix)``, on strings and binaries."""
         return FilterCondition(field, "BEGINS_WITH", (prefix,))
 
     @staticmethod
     def contains(field: str, value: Any) -> FilterCondition:
+        """``contains(field, value)``: a substring, or an element of a set or list."""
         return FilterCondition(field, "CONTAINS", (value,))
 
     @staticmethod
     def in_(field: str, values: Sequence[Any]) -> FilterCondition:
+        """``field IN (values...)``."""
         return FilterCondition(field, "IN", tuple(values))
 
     @staticmethod
     def exists(field: str) -> FilterCondition:
+        """``attribute_exists(field)``."""
         return FilterCondition(field, "EXISTS")
 
     @staticmethod
     def not_exists(field: str) -> FilterCondition:
+        """``attribute_not_exists(field)``."""
         return FilterCondition(field, "NOT_EXISTS")
 
 
@@ -100,14 +112,17 @@ class FilterGroup:
 
     @staticmethod
     def and_(*filters: FilterExpression) -> FilterGroup:
+        """All of ``filters`` (the same as ``a & b``)."""
         return FilterGroup("AND", tuple(filters))
 
     @staticmethod
     def or_(*filters: FilterExpression) -> FilterGroup:
+        """Any of ``filters`` (the same as ``a | b``)."""
         return FilterGroup("OR", tuple(filters))
 
     @staticmethod
     def not_(filter: FilterExpression) -> FilterGroup:
+        """The negation of ``filter`` (the same as ``~a``)."""
         return FilterGroup("NOT", (filter,))
 
     def __and__(self, other: FilterExpression) -> FilterGroup:

@@ -38,30 +38,37 @@ class SortKeyCondition:
 
     @staticmethod
     def eq(value: Any) -> SortKeyCondition:
+        """Sort key ``= value``."""
         return SortKeyCondition("=", (value,))
 
     @staticmethod
     def lt(value: Any) -> SortKeyCondition:
+        """Sort key ``< value``."""
         return SortKeyCondition("<", (value,))
 
     @staticmethod
     def lte(value: Any) -> SortKeyCondition:
+        """Sort key ``<= value``."""
         return SortKeyCondition("<=", (value,))
 
     @staticmethod
     def gt(value: Any) -> SortKeyCondition:
+        """Sort key ``> value``."""
         return SortKeyCondition(">", (value,))
 
     @staticmethod
     def gte(value: Any) -> SortKeyCondition:
+        """Sort key ``>= value``."""
         return SortKeyCondition(">=", (value,))
 
     @staticmethod
     def between(low: Any, high: Any) -> SortKeyCondition:
+        """Sort key between ``low`` and ``high``, both included."""
         return SortKeyCondition("between", (low, high))
 
     @staticmethod
     def begins_with(prefix: Any) -> SortKeyCondition:
+        """Sort key starting with ``prefix`` (string and binary sort keys only)."""
         return SortKeyCondition("begins_with", (prefix,))
 
 

@@ -131,18 +131,22 @@ class ModelDefinition(Generic[T]):
 
     @property
     def created_at(self) -> AttributeDefinition | None:
+        """The attribute with the ``created_at`` role, or ``None`` when the model has none."""
         return self._role("created_at")
 
     @property
     def updated_at(self) -> AttributeDefinition | None:
+        """The attribute with the ``updated_at`` role, or ``None`` when the model has none."""
         return self._role("updated_at")
 
     @property
     def version(self) -> AttributeDefinition | None:
+        """The attribute with the ``version`` role, or ``None`` when the model has none."""
         return self._role("version")
 
     @property
     def ttl(self) -> AttributeDefinition | None:
+        """The attribute with the ``ttl`` role, or ``None`` when the model has none."""
         return self._role("ttl")
 
     def index(self, name: str) -> IndexDefinition | None:

@@ -57,6 +57,7 @@ class RetryPolicy:
 
     @property
     def uniform(self) -> Callable[[float, float], float]:
+        """The random source of the jitter: ``rand_uniform`` when given, else ``random.uniform``."""
         return self.rand_uniform or random.uniform
 
     def delay(self, retry: int) -> float:
@@ -64,6 +65,7 @@ class RetryPolicy:
         return self.uniform(0.0, min(self.max_delay, self.base_delay * 2.0 ** (retry - 1)))
 
     def now(self) -> float:
+        """The policy's clock in seconds (``clock`` when given, else ``time.monotonic``), for the budget."""
         return (self.clock or time.monotonic)()
 
 

@@ -176,6 +176,7 @@ class UpdateActions(Generic[T]):
 
     @_step
     def set(self, field: str, value: Any) -> Self:
+        """``SET field = value``; ``None`` removes the attribute instead (as ``Table.update`` does)."""
         f, name = self._field(field)
         if value is None and not f.writes_none:
             self._state.removes.append(name)  # as Table.update: None is absent, never a NULL
@@ -185,6 +186,9 @@ class UpdateActions(Generic[T]):
 
     @_step
     def set_if_not_exists(self, field: str, _value: Any, default_value: Any) -> Self:
+        """``SET field = if_not_exists(field, default_value)``: write ``default_value`` only where the
+        attribute is absent. The middle argument is not sent; it keeps the Go and TypeScript signature.
+        """
         f, name = self._field(field)
         placeholder = self._value(f, self._encoded(f, default_value))
         self._state.sets.append(f"{name} = if_not_exists({name}, {placeholder})")
@@ -192,6 +196,11 @@ class UpdateActions(Generic[T]):
 
     @_step
     def add(self, field: str, value: Any) -> Self:
+        """``ADD``: add a number to a numeric field, or elements to a set field (one value or a collection).
+
+        A set stored as NULL (the family's empty set) is handled too, at the cost of a read. Refused on
+        encrypted fields.
+        """
         f, name = self._field(field, queryable=True, what="ADD")
         if f.definition.set:
             values = value if isinstance(value, (set, frozenset, list, tuple)) else [value]
@@ -206,19 +215,23 @@ class UpdateActions(Generic[T]):
         return self
 
     def increment(self, field: str) -> Self:
+        """Add 1 to a numeric field (``ADD field 1``)."""
         return self.add(field, 1)
 
     def decrement(self, field: str) -> Self:
+        """Subtract 1 from a numeric field (``ADD field -1``)."""
         return self.add(field, -1)
 
     @_step
     def remove(self, field: str) -> Self:
+        """``REMOVE field``: delete the attribute from the item."""
         _, name = self._field(field)
         self._state.removes.append(name)
         return self
 
     @_step
     def delete(self, field: str, value: Any) -> Self:
+        """``DELETE``: remove elements (one value or a collection) from a set field."""
         f, name = self._field(field, queryable=True, what="DELETE")
         if not f.definition.set:
             raise ValidationError(
@@ -246,6 +259,7 @@ class UpdateActions(Generic[T]):
 
     @_step
     def append_to_list(self, field: str, values: list[Any]) -> Self:
+        """Append ``values`` (a list) to the end of a list field."""
         f, name = self._list_field(field)
         if not isinstance(values, list):
             raise ValidationError("append_to_list takes a list", code=ERR_INVALID_OPERATOR)
@@ -255,6 +269,7 @@ class UpdateActions(Generic[T]):
 
     @_step
     def prepend_to_list(self, field: str, values: list[Any]) -> Self:
+        """Insert ``values`` (a list) at the start of a list field."""
         f, name = self._list_field(field)
         if not isinstance(values, list):
             raise ValidationError("prepend_to_list takes a list", code=ERR_INVALID_OPERATOR)
@@ -270,12 +285,14 @@ class UpdateActions(Generic[T]):
 
     @_step
     def remove_from_list_at(self, field: str, index: int) -> Self:
+        """Remove the element at ``index`` of a list field."""
         _, name = self._list_field(field)
         self._state.removes.append(f"{name}[{self._index(index)}]")
         return self
 
     @_step
     def set_list_element(self, field: str, index: int, value: Any) -> Self:
+        """Replace the element at ``index`` of a list field with ``value``."""
         f, name = self._list_field(field)
         position = self._index(index)
         placeholder = self._value(None, self._ctx.codec.encode_field_value(f, value, f.element_encode))
@@ -317,18 +334,25 @@ class UpdateActions(Generic[T]):
 
     @_step
     def condition(self, field: str, operator: str, value: Any = None) -> Self:
+        """AND a condition ``field <operator> value`` onto the update (``=``, ``<>``, ``<``, ``<=``, ``>``,
+        ``>=``, ``BETWEEN`` and ``IN`` with a list, ``BEGINS_WITH``, ``CONTAINS``, ``ATTRIBUTE_EXISTS``,
+        ``ATTRIBUTE_NOT_EXISTS``). A false condition makes ``execute()`` raise ``ConditionFailedError``.
+        """
         return self._condition("AND", field, operator, value)
 
     @_step
     def or_condition(self, field: str, operator: str, value: Any = None) -> Self:
+        """OR a condition onto the conditions given so far; same operators as :meth:`condition`."""
         return self._condition("OR", field, operator, value)
 
     @_step
     def condition_exists(self, field: str) -> Self:
+        """Require the attribute ``field`` to exist."""
         return self._condition("AND", field, "ATTRIBUTE_EXISTS", None)
 
     @_step
     def condition_not_exists(self, field: str) -> Self:
+        """Require the attribute ``field`` to be absent."""
         return self._condition("AND", field, "ATTRIBUTE_NOT_EXISTS", None)
 
     @_step
@@ -408,6 +432,9 @@ class UpdateActions(Generic[T]):
 
     @_step
     def return_values(self, option: str) -> Self:
+        """What ``execute()`` returns: ``NONE`` (the default), ``ALL_NEW``, ``ALL_OLD``, ``UPDATED_NEW`` or
+        ``UPDATED_OLD``. The ``UPDATED_*`` options return an instance marked as partial.
+        """
         if option not in _RETURN_VALUES:
             raise ValidationError(
                 f"ReturnValues must be one of {', '.join(_RETURN_VALUES)}", code=ERR_INVALID_OPERATOR

@@ -131,14 +131,17 @@ class Table(Generic[T]):
 
     @property
     def model(self) -> ModelDefinition[T]:
+        """The model definition this table reads and writes."""
         return self._ctx.model
 
     @property
     def table_name(self) -> str:
+        """The DynamoDB table name requests go to."""
         return self._ctx.table_name
 
     @property
     def client(self) -> Any:
+        """The DynamoDB client the table sends requests through."""
         return self._client
 
     @property
