@@ -38,8 +38,9 @@ _LINK = re.compile(
     r"|^\s*\[[^\]]+\]:\s*<?(\S+?)>?\s*$",  # [label]: target
     re.MULTILINE,
 )
-# An internal work item: "issue 12", "issues show 3", "(#12)"; "USER#1" in an example key is not one.
-_ISSUE = re.compile(r"\bissues?\s+(?:show\s+)?#?\d+|(?<![\w#&])#\d+\b", re.IGNORECASE)
+# An internal work item: "issue 12", "issues show 3", "(#12)"; "USER#1" in an example key, or a link to a
+# numbered heading "](#1-...)", is not one.
+_ISSUE = re.compile(r"\bissues?\s+(?:show\s+)?#?\d+|(?<![\w#&])(?<!\]\()#\d+\b", re.IGNORECASE)
 
 
 def runnable_blocks() -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Mapping of botocore exceptions to the library's typed errors (wire-format.md §8.4, §8.5, §9).
+"""Mapping of botocore exceptions to the library's typed errors (docs/wire-format.md §8.4, §8.5, §9).
 
 ``ClientError`` (AWS answered with an error) goes through :func:`map_client_error`; every other botocore
 exception (no answer: connection, timeout, credentials) through :func:`map_botocore_error`.
@@ -101,7 +101,7 @@ def cancellation_reasons(response: Mapping[str, Any]) -> tuple[CancellationReaso
 def map_transaction_error(
     err: ClientError, *, operation: str | None = None, table: str | None = None
 ) -> Exception:
-    """Map a ``TransactionCanceledException`` per wire-format.md §8.4."""
+    """Map a ``TransactionCanceledException`` per docs/wire-format.md §8.4."""
     code, message = _error_fields(err)
     if code != "TransactionCanceledException":
         return map_client_error(err, operation=operation, table=table)

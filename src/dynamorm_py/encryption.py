@@ -1,4 +1,4 @@
-"""Field encryption: the KMS envelope of wire-format.md §3, its AV-JSON payload and the opt-in data-key cache.
+"""Field encryption: the KMS envelope (docs/wire-format.md §3), its AV-JSON payload, the data-key cache.
 
 An encrypted attribute is stored as ``{"M": {"v": {"N": "1"}, "edk": {"B": ...}, "nonce": {"B": ...},
 "ct": {"B": ...}}}``: the attribute's AV, serialized as AV-JSON (§3.3), sealed with AES-256-GCM under a KMS
@@ -8,7 +8,7 @@ The pieces live in three places: the pure envelope functions (``payload_bytes``,
 ``open_sealed``) in ``_blocks.envelope``, the data-key cache in ``_blocks.key_cache``, and the sans-I/O
 operations ``encrypt_av`` / ``decrypt_av``, which yield the KMS calls, in ``_core.encryption``. This module
 re-exports them and defines the public sync helpers ``encrypt_attribute_value`` / ``decrypt_attribute_value``
-(api.md §1.5), which run those operations.
+(kept from the DynamORM Python SDK), which run those operations.
 
 No error message, ``repr`` or log line carries plaintext, ciphertext, data keys or encrypted data keys:
 errors name the attribute (``field``) and the rule that failed, nothing more. This module does not log.
@@ -107,7 +107,7 @@ def decrypt_attribute_value(
     kms_client: Any,
 ) -> dict[str, Any]:
     """Decrypt an envelope given as Python values (``v`` int or Decimal; binaries as bytes or boto3
-    ``Binary``) and return the inner AV; every wire-format.md §3.5 check applies."""
+    ``Binary``) and return the inner AV; every docs/wire-format.md §3.5 check applies."""
     operation = DEFAULT_DECRYPT_OPERATION
     key_arn = require_key_arn(kms_key_arn, attr_name=attr_name, operation=operation, table=None)
     _require_client(kms_client, attr_name=attr_name, operation=operation)

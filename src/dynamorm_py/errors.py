@@ -75,7 +75,7 @@ __all__ = [
     "ValidationError",
 ]
 
-# Stable codes (wire-format.md §9).
+# Stable codes (docs/wire-format.md §9).
 ERR_DYNAMORM = "ErrDynamorm"
 ERR_ITEM_NOT_FOUND = "ErrItemNotFound"
 ERR_TABLE_NOT_FOUND = "ErrTableNotFound"

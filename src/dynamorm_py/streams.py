@@ -2,10 +2,10 @@
 
 A record comes either from Lambda (typed JSON with B/BS as base64, ``ApproximateCreationDateTime`` in epoch
 seconds) or from the ``dynamodbstreams`` GetRecords API (B/BS as ``bytes``, a ``datetime``); both shapes are
-accepted (wire-format.md §8.6). Each image goes through the read pipeline of a ``get`` (§5.7): encrypted
+accepted (docs/wire-format.md §8.6). Each image goes through the read pipeline of a ``get`` (§5.7): encrypted
 attributes are opened with KMS, then the model's codec decodes the item. An encrypted attribute present in an
 image without a KMS key configured raises ``EncryptionNotConfiguredError``: an envelope is never returned as a
-field value (§3.5, decision 11).
+field value (docs/wire-format.md §3.5).
 
 For a model with ``matches`` (several entity types in one table), a record of another entity type is never
 decoded as this model: ``parse_stream_record`` and ``unmarshal_stream_*`` raise ``ValidationError``

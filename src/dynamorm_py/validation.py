@@ -1,6 +1,6 @@
 """Security validators for caller-supplied field names, operators, values, expressions and table/index names.
 
-These are the heuristic checks of api.md §1.2 ("Validation") that the library runs before any AWS call (§1.8).
+These are the heuristic checks the library runs on caller input before any AWS call (``security_validation``).
 Every failure raises :class:`SecurityValidationError` whose ``type`` names the rule that failed. Neither
 ``str(err)`` nor ``err.detail`` ever contains the rejected input, because inputs can be secrets.
 """

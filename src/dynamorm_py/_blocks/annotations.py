@@ -97,7 +97,7 @@ def derive_dynamodb_type(
     binary: bool = False,
     dynamodb_type: str | None = None,
 ) -> str:
-    """The DynamoDB type of a field (wire-format.md §4.8); raises ``ValueError`` for an unknown set type."""
+    """The DynamoDB type of a field (docs/wire-format.md §4.8); ``ValueError`` for an unknown set type."""
     if dynamodb_type:
         return dynamodb_type
     inner, _ = unwrap_optional(tp)

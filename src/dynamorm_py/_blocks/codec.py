@@ -1,4 +1,4 @@
-"""Value encoding (wire-format.md §5, §7.2): Python values <-> DynamoDB AttributeValues.
+"""Value encoding (docs/wire-format.md §5, §7.2): Python values <-> DynamoDB AttributeValues.
 
 A model's codec is compiled once, when its ``ModelDefinition`` is built, into one :class:`FieldCodec` per
 attribute, each holding an encoder and a decoder built from the field's resolved annotation and options.
@@ -187,7 +187,7 @@ def _number_from_text(text: str) -> int | Decimal:
     return int(text)
 
 
-# --- timestamps (wire-format.md §7.2) --------------------------------------------------------------
+# --- timestamps (docs/wire-format.md §7.2) --------------------------------------------------------------
 
 # re.ASCII: \d must not match other scripts' digits; \Z: "$" would also accept a trailing newline.
 _TIMESTAMP_RE = re.compile(
@@ -263,7 +263,7 @@ def datetime_from_epoch(seconds: int) -> datetime:
         raise _invalid("stored epoch seconds are out of datetime's range") from None
 
 
-# --- generic encoding (wire-format.md §5.2, §5.4) ------------------------------------------------------
+# --- generic encoding (docs/wire-format.md §5.2, §5.4) ------------------------------------------------------
 
 
 def _check_text(value: str) -> str:
@@ -410,7 +410,7 @@ def _encode_map(value: Mapping[Any, Any], depth: int) -> dict[str, AV]:
     return out
 
 
-# --- json attributes (wire-format.md §5.5) -------------------------------------------------------------
+# --- json attributes (docs/wire-format.md §5.5) -------------------------------------------------------------
 
 
 def _json_text(value: Any, depth: int = 0) -> str:
@@ -455,7 +455,7 @@ def canonical_json(value: Any) -> str:
     return _json_text(value)
 
 
-# --- emptiness (wire-format.md §5.3) ----------------------------------------------------------------
+# --- emptiness (docs/wire-format.md §5.3) ----------------------------------------------------------------
 
 
 def is_missing_index_key(value: Any) -> bool:
@@ -526,7 +526,7 @@ def check_item_size(item: Mapping[str, AV]) -> None:
         raise _invalid(f"item is {size} bytes, over DynamoDB's limit of {MAX_ITEM_BYTES} bytes (400 KB)")
 
 
-# --- generic decoding (wire-format.md §5.7 step 2) -----------------------------------------------------
+# --- generic decoding (docs/wire-format.md §5.7 step 2) -----------------------------------------------------
 
 
 def decode_value(av: Mapping[str, Any]) -> Any:
@@ -568,7 +568,7 @@ def _decode_map(entries: Mapping[str, AV]) -> dict[str, Any]:
     return out
 
 
-# --- compiled decoders per annotation (wire-format.md §5.7 step 5) ----------------------------------
+# --- compiled decoders per annotation (docs/wire-format.md §5.7 step 5) ----------------------------------
 
 
 def _dec_str(av: AV) -> Any:
@@ -1974,7 +1974,7 @@ class ModelCodec:
     # writing -------------------------------------------------------------------------------------
 
     def encode_item(self, item: Any, *, now: datetime | None = None) -> EncodedItem:
-        """Encode a model instance; ``now`` applies the lifecycle roles of a put-type write (WF §7.1).
+        """Encode a model instance; ``now`` applies put-type lifecycle roles (docs/wire-format.md §7.1).
 
         Without ``now`` every field, lifecycle ones included, is written as it is (``omit_empty`` applies).
         """

@@ -1,4 +1,4 @@
-"""Pagination cursors (WF §2): the standard base64url form, signed cursors, and checks against a request.
+"""Pagination cursors (docs/wire-format.md §2): the standard form, signed cursors, checks against a request.
 
 A standard cursor is ``base64url(UTF-8(payload JSON))`` with padding; the payload holds ``lastKey`` (typed
 JSON, keys sorted by code point), then ``index`` and ``sort`` when present, written with Go's
@@ -89,7 +89,7 @@ def _invalid_cursor(reason: str) -> ValidationError:
 
 
 def encode_cursor(last_key: dict[str, Any], *, index: str | None = None, sort: str | None = None) -> str:
-    """Encode a LastEvaluatedKey as a standard cursor (WF §2.1); an empty ``last_key`` gives ``""``.
+    """Encode a LastEvaluatedKey as a standard cursor (docs/wire-format.md §2.1); empty ``last_key``: ``""``.
 
     ``index`` is the GSI/LSI name (``None`` or ``""`` for the table); ``sort`` is ``"ASC"``/``"DESC"`` for
     queries and ``None`` for scans. A non-dict ``last_key`` or a bad ``index``/``sort`` raises
@@ -124,7 +124,7 @@ def encode_cursor(last_key: dict[str, Any], *, index: str | None = None, sort: s
 
 
 def decode_cursor(cursor: str) -> Cursor:
-    """Decode a standard cursor (WF §2.2); padded and unpadded input are both accepted.
+    """Decode a standard cursor (docs/wire-format.md §2.2); padded and unpadded input are both accepted.
 
     A signed cursor is rejected: use :func:`verify_cursor` (or :func:`resolve_cursor`) first. Any failure
     raises ``ValidationError`` (ErrInvalidCursor).
@@ -173,7 +173,7 @@ def _decode_standard(text: str) -> Cursor:
 
 
 def validate_cursor_for_request(cursor: Cursor, *, index_name: str | None, scan_forward: bool | None) -> None:
-    """Check a decoded cursor against the request it continues (WF §2.3).
+    """Check a decoded cursor against the request it continues (docs/wire-format.md §2.3).
 
     ``scan_forward=None`` means a scan: only the index is checked. A cursor without ``index``/``sort`` passes
     this check for any request; its keys are checked by :func:`validate_cursor_keys`. A mismatch raises
@@ -366,7 +366,7 @@ def verify_cursor(signed: str, *, keys: Sequence[bytes], table_name: str) -> str
 def resolve_cursor(
     text: str, *, table_name: str, signing_keys: Sequence[bytes], accept_unsigned: bool
 ) -> Cursor:
-    """Read a cursor handed to a table (WF §2.4): verify it if signed, then decode it.
+    """Read a cursor handed to a table (docs/wire-format.md §2.4): verify it if signed, then decode it.
 
     With signing keys, a signed cursor must verify and an unsigned one is rejected unless ``accept_unsigned``;
     without keys, a signed cursor is rejected. Failures raise ``ValidationError`` (ErrInvalidCursor).

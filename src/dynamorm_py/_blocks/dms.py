@@ -700,7 +700,7 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def python_field_name(attribute: str, convention: str, *, sanitize: bool) -> str:
-    """The generated dataclass field name of an attribute (api.md: ``emailHash`` -> ``email_hash``)."""
+    """The generated dataclass field name of an attribute (``emailHash`` -> ``email_hash``)."""
     name = _CAMEL_BOUNDARY.sub("_", attribute).lower() if convention == "camelCase" else attribute
     if sanitize:
         name = re.sub(r"[^A-Za-z0-9_]", "_", name)

@@ -1,4 +1,4 @@
-"""The encryption envelope (wire-format.md §3): AV-JSON payload, AES-256-GCM seal and open, shape checks.
+"""The encryption envelope (docs/wire-format.md §3): AV-JSON payload, AES-256-GCM seal and open, shape checks.
 
 Pure functions given the key material; no error message carries plaintext, ciphertext or key material.
 """
@@ -46,7 +46,7 @@ TAG_BYTES: Final = 16
 _AAD_PREFIX: Final = "dynamorm:encrypted:v1|attr="
 _ENVELOPE_KEYS: Final = frozenset({"v", "edk", "nonce", "ct"})
 
-# AV type -> AV-JSON value key (wire-format.md §3.3).
+# AV type -> AV-JSON value key (docs/wire-format.md §3.3).
 _VALUE_KEYS: Final[Mapping[str, str]] = {
     "S": "s",
     "N": "n",
@@ -261,7 +261,7 @@ def seal_payload(payload: bytes, *, attr_name: str, data_key: Any, edk: Any, non
 
 
 def parse_envelope(stored_av: Mapping[str, Any], *, attr_name: str) -> tuple[bytes, bytes, bytes]:
-    """``(edk, nonce, ct)`` of a stored envelope after every shape check of wire-format.md §3.5."""
+    """``(edk, nonce, ct)`` of a stored envelope after every shape check of docs/wire-format.md §3.5."""
     entries = stored_av.get("M") if isinstance(stored_av, Mapping) and len(stored_av) == 1 else None
     if not isinstance(entries, Mapping):
         raise invalid_envelope(attr_name, "the stored value is not an encryption envelope (not a map)")

@@ -37,7 +37,7 @@ _Slot = tuple[str, str, bytes]  # ("encrypt", key ARN, b"") or ("decrypt", key A
 class DataKeyCache:
     """An opt-in, in-memory cache of KMS data keys, bounded by count (LRU) and by age; thread-safe.
 
-    Off by default: wire-format.md §3.2 calls for one GenerateDataKey per value, and that stays the default.
+    Off by default: docs/wire-format.md §3.2 calls for one GenerateDataKey per value, and that stays so.
     Passed as ``key_source``, the cache lets encryption reuse one (data key, edk) pair per KMS key ARN for
     up to ``max_age_seconds`` (every value still gets a fresh nonce, so the stored format is unchanged), and
     lets decryption reuse the data key KMS returned for an edk. Keys live only in this process's memory;

@@ -72,7 +72,7 @@ class SortKeyCondition:
         return SortKeyCondition("begins_with", (prefix,))
 
 
-# Sort-key operators (WF §6; the words case-insensitive) -> how they render.
+# Sort-key operators (docs/wire-format.md §6; the words case-insensitive) -> how they render.
 _SORT_OPERATORS = {
     "=": "=",
     "<": "<",
@@ -158,7 +158,7 @@ class KeyCondition:
 def build_key_condition(
     codec: ModelCodec, schema: KeySchema, partition: Any, sort: SortKeyCondition | None
 ) -> KeyCondition:
-    """``#pk = :pk`` plus the sort-key term, with their placeholder maps (api.md §1.9)."""
+    """``#pk = :pk`` plus the sort-key term, with their placeholder maps (docs/wire-format.md §6)."""
     if partition is None:
         raise ValidationError(
             "a query needs a partition key value",

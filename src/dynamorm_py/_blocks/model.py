@@ -85,7 +85,7 @@ class ModelDefinition(Generic[T]):
         naming: str | None = None,
         matches: ItemPredicate | ItemMatcher | None = None,
     ) -> ModelDefinition[T]:
-        """Read and validate a dataclass model (see api.md §1.2 for every rule).
+        """Read and validate a dataclass model (its rules: ErrInvalidModel in docs/errors.md).
 
         ``matches`` tells this model's items apart in a table shared with other models: a predicate over the
         raw stored item (low-level AttributeValues, before decryption), or ``sk_prefix(...)``,

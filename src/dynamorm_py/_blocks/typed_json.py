@@ -1,4 +1,4 @@
-"""Typed AttributeValue JSON (DynamoDB-JSON, WF §1): strict AV <-> typed JSON, and CLI rendering of requests.
+"""Typed AttributeValue JSON (docs/wire-format.md §1): strict AV <-> typed JSON, CLI rendering of requests.
 
 An AV inside the library is a botocore low-level dict with binaries as ``bytes``. Its typed-JSON form is the
 same dict with B/BS written as standard base64 (padded) and NULL always ``true``, so it can go through

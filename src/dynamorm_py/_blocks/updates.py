@@ -41,7 +41,7 @@ def build_update(
     caller_fields: bool = True,
     condition: FilterExpression | None = None,
 ) -> UpdatePlan:
-    """The update of ``Table.update`` (api.md §1.9, wire-format.md §7.3).
+    """The update of ``Table.update`` (docs/wire-format.md §6, §7.3).
 
     ``caller_fields=False`` says the ``updates`` keys come from the model itself (``update_item`` without
     ``fields``): they are not caller-supplied references, so the field-name heuristics do not apply (§1.8).

@@ -12,9 +12,9 @@ Retries
     retried, at most ``max_retries`` times per chunk, with exponential backoff and full jitter: before
     retry *n* the operation yields ``Sleep(uniform(0, min(cap, base * 2**(n-1))))`` (:class:`Backoff`,
     base 0.05 s, cap 1 s, the random source injectable). A throttling error counts as a retry of the whole
-    pending request. (wire-format.md §8.3 leaves the policy to each language; this is ours.)
+    pending request. (docs/wire-format.md §8.3 leaves the policy to each language; this is ours.)
 
-Leftovers (api.md §2.5): nothing is dropped silently
+Leftovers: nothing is dropped silently
     * Retries run out -> :class:`~dynamorm_py.errors.BatchRetryExceededError`.
     * Any other error once the batch has started (an AWS error other than throttling, a network error, an
       item that fails to encode or encrypt, a KMS error, a decryption failure, the caller's ``puts`` /

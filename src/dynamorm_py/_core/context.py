@@ -38,7 +38,7 @@ __all__ = [
 T = TypeVar("T")
 R = TypeVar("R")
 
-# What explain() shows in place of an envelope: producing a real one needs KMS (api.md §3.7).
+# What explain() shows in place of an envelope: producing a real one needs KMS, and explain does no I/O.
 EXPLAIN_ENVELOPE: AV = {"M": {"v": {"N": "1"}, "edk": {"B": b""}, "nonce": {"B": b""}, "ct": {"B": b""}}}
 
 
@@ -82,7 +82,7 @@ class TableContext(Generic[T]):
         return self.kms_key_arn
 
     def seal(self, av: AV, attribute: str, *, operation: str) -> Op[AV]:
-        """Encrypt one attribute value (an envelope in, wire-format.md §3)."""
+        """Encrypt one attribute value (an envelope in, docs/wire-format.md §3)."""
         if self.explain_log is not None:
             self.explain_log.append(attribute)
             return copy.deepcopy(EXPLAIN_ENVELOPE)  # a fresh copy: callers may edit the request they got

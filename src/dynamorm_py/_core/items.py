@@ -160,7 +160,7 @@ def put_op(
     else:
         write = Write(key)  # the same item again: a retry cannot apply anything twice
     yield from retried_call(ctx.retry, "put_item", params, op_name="put", table=ctx.table_name, write=write)
-    # Always a copy (api.md §1.3), even without lifecycle values: callers may mutate what put returns.
+    # Always a copy, even without lifecycle values: callers may mutate what put returns.
     # T is checked to be the model's dataclass above, which mypy cannot see through the TypeVar.
     return dataclasses.replace(item, **lifecycle)  # type: ignore[type-var]
 

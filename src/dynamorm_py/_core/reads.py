@@ -1,9 +1,9 @@
 """Query and scan as sans-I/O operations: request builders, pages, full walks, counts, retries and shapes.
 
-The builders are pure: they check every rule of api.md §1.3 and WF §8.2 and return the exact kwargs of
-``client.query`` / ``client.scan`` (api.md §1.9), so a bad input fails before any call. The operations yield
-one ``query``/``scan`` call per page; :class:`PageWalker` follows ``LastEvaluatedKey`` one page at a time, so
-the drivers can either collect every page (``query_all``) or fetch lazily (``iter_query``).
+The builders are pure: they check every rule of docs/wire-format.md §8.2 and return the exact kwargs of
+``client.query`` / ``client.scan`` (docs/wire-format.md §6), so a bad input fails before any call. The
+operations yield one ``query``/``scan`` call per page; :class:`PageWalker` follows ``LastEvaluatedKey`` one
+page at a time, so the drivers can either collect every page (``query_all``) or fetch lazily (``iter_query``).
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def _add_read_options(
     projection: Sequence[str] | None,
     filter: FilterExpression | None,
 ) -> None:
-    """The optional members shared by query and scan, in api.md §1.9 order, only when non-empty."""
+    """The optional members shared by query and scan, in a fixed order (tests compare requests), if set."""
     codec = ctx.codec
     projection_expression, projection_names = (
         build_projection(codec, projection, security=ctx.security) if projection else ("", {})
@@ -574,7 +574,7 @@ def count_op(
 
 @dataclass(frozen=True)
 class PageRetryPolicy(Generic[T]):
-    """The retry parameters of ``query_with_retry`` / ``scan_with_retry`` (api.md §1.3)."""
+    """The retry parameters of ``query_with_retry`` / ``scan_with_retry`` (the Python SDK's parameters)."""
 
     max_retries: int = 5
     initial_delay_seconds: float = 0.1

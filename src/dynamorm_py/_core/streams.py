@@ -2,7 +2,7 @@
 
 A record comes either from Lambda (typed JSON with B/BS as base64, ``ApproximateCreationDateTime`` in epoch
 seconds) or from the ``dynamodbstreams`` GetRecords API (B/BS as ``bytes``, a ``datetime``); both shapes are
-accepted (wire-format.md §8.6). Each image goes through the read pipeline of a ``get`` (§5.7).
+accepted (docs/wire-format.md §8.6). Each image goes through the read pipeline of a ``get`` (§5.7).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ OPERATION: Final = "parse_stream_record"
 EVENT_OPERATION: Final = "parse_stream_event"
 _EVENT_NAMES: Final[tuple[EventName, ...]] = ("INSERT", "MODIFY", "REMOVE")
 _IMAGES: Final = ("NewImage", "OldImage", "Keys")
-# Who deletes an item whose TTL expired (wire-format.md §8.6).
+# Who deletes an item whose TTL expired (docs/wire-format.md §8.6).
 _TTL_PRINCIPAL: Final = "dynamodb.amazonaws.com"
 _TTL_IDENTITY_TYPE: Final = "Service"
 
@@ -225,7 +225,7 @@ def _recognized(ctx: TableContext[Any], images: Mapping[str, dict[str, AV]]) -> 
 
 
 def stream_image_op(ctx: TableContext[T], image: Any, *, operation: str = OPERATION) -> Op[T]:
-    """Decode one typed-JSON image into a model instance: decrypt, then the codec (wire-format.md §5.7).
+    """Decode one typed-JSON image into a model instance: decrypt, then the codec (docs/wire-format.md §5.7).
 
     An image the model's ``matches`` predicate rejects is ``ValidationError`` (ErrUnrecognizedItem)."""
     item = _image_av(image, operation=operation)

@@ -5,7 +5,7 @@ The public action dataclasses live in :mod:`dynamorm_py.transaction`; this modul
 * Every action is built by the same code as its single-item twin (``put_request``, ``update_request``,
   ``delete_request`` of ``_crud``), so lifecycle fields, versions, caller conditions, placeholders and
   encryption behave exactly as in ``put``/``update``/``delete``. One *now* is read per call and shared by
-  every action (wire-format.md §7.1).
+  every action (docs/wire-format.md §7.1).
 * Checked before sending: 1-100 actions or keys (ErrInvalidOperator), no two actions or keys on one item
   (ErrInvalidModel, DynamoDB rejects the request), a token of 1-36 characters (ErrInvalidValue).
 * A put of an instance read through a projection is refused (``ErrPartialItem``), as ``Table.put`` refuses
@@ -13,8 +13,8 @@ The public action dataclasses live in :mod:`dynamorm_py.transaction`; this modul
   ``Table.update``; on a missing item the transaction is cancelled (``ConditionFailedError``, reason
   ``ConditionalCheckFailed`` at that action) and nothing is written.
 * ``ClientRequestToken`` is always sent: the caller's, or ``str(uuid.uuid4())`` made once per call and reused
-  by every conflict retry, so DynamoDB applies the transaction at most once (api.md §2.7).
-* A cancellation maps per wire-format.md §8.4 (``aws_errors.map_transaction_error``): any
+  by every conflict retry, so DynamoDB applies the transaction at most once.
+* A cancellation maps per docs/wire-format.md §8.4 (``aws_errors.map_transaction_error``): any
   ``ConditionalCheckFailed`` reason gives ``ConditionFailedError``, anything else
   ``TransactionCanceledError``, both with one ``CancellationReason`` per action, by position. With
   ``max_conflict_retries`` > 0 a cancellation whose every non-``"None"`` reason is ``TransactionConflict``

@@ -796,7 +796,7 @@ class AsyncTable(Generic[T]):
         Unprocessed keys and throttling are retried ``max_retries`` times per chunk with full-jitter
         backoff (``rand_uniform(0, bound)``, default ``random.uniform``; ``sleep=None`` does not wait).
         When the batch cannot finish, ``BatchRetryExceededError`` (or its subclass
-        ``BatchInterruptedError``) carries the keys not read and the items read (api.md §2.5).
+        ``BatchInterruptedError``) carries the keys not read and the items read, so nothing is lost.
         """
         op = batch_get_op(
             self._ctx,
@@ -845,7 +845,7 @@ class AsyncTable(Generic[T]):
         max_conflict_retries: int = 0,
         sleep: Callable[[float], Awaitable[None]] | None = asyncio.sleep,
     ) -> None:
-        """One TransactWriteItems call of 1-100 actions on this table (api.md §2.7, wire-format.md §8.4).
+        """One TransactWriteItems call of 1-100 actions on this table (docs/wire-format.md §8.4).
 
         A cancellation raises ``ConditionFailedError`` (any condition failed) or ``TransactionCanceledError``,
         both with one ``CancellationReason`` per action. Pure ``TransactionConflict`` cancellations are

@@ -69,7 +69,7 @@ def explain_one(
 
 
 class Explain(Generic[T]):
-    """``table.explain``: the exact requests operations would send, without I/O (api.md §3.7)."""
+    """``table.explain``: the exact requests operations would send, without I/O (to review or for the CLI)."""
 
     def __init__(self, ctx: TableContext[T]) -> None:
         self._ctx = ctx
