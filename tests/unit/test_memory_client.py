@@ -57,8 +57,9 @@ SERVER_ONLY = {
     "test_kms_client_defaults_to_boto3_kms_client",
     # reads a DynamoDB stream, which the memory store does not have
     "test_stream_records_of_the_other_entity_are_refused_or_skipped",
-    # opens aiobotocore clients at the server's endpoint
+    # open aiobotocore clients at the server's endpoint
     "test_connect_creates_and_closes_its_clients",
+    "test_async_client_connect_creates_and_closes_its_clients",
 }
 
 
