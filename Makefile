@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit docs bench clean
+.PHONY: demo test test-pythons lint typecheck unit docs bench dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,10 +46,48 @@ docs: $(VENV)/.stamp-dev
 test: lint typecheck docs
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
+# The unit suite under every supported CPython that can be found, each in its own venv (.venv-py311, ...):
+# `python3.X` on PATH, else $(PYENV_ROOT)/versions/*/bin/python3.X. A candidate must run and report that
+# version (a pyenv shim for a version that is not active does not), and a version with none is skipped with
+# a message. Fails when the suite fails under any interpreter. `make test` stays on the default one.
+SUPPORTED_PYTHONS := 3.11 3.12 3.13
+UNIT_TESTS := tests/unit tests/test_public_api.py
+
+test-pythons:
+	@failed=""; passed=""; skipped=""; \
+	for version in $(SUPPORTED_PYTHONS); do \
+	  interpreter=""; \
+	  for candidate in $$(command -v python$$version) $(if $(PYENV_ROOT),$(PYENV_ROOT)/versions/*/bin/python$$version); do \
+	    if [ -x "$$candidate" ] && "$$candidate" -c "import sys; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' != '$$version')" >/dev/null 2>&1; then \
+	      interpreter=$$candidate; break; \
+	    fi; \
+	  done; \
+	  if [ -z "$$interpreter" ]; then \
+	    echo "test-pythons: python$$version not found on PATH$(if $(PYENV_ROOT), or under $(PYENV_ROOT)/versions), skipped"; \
+	    skipped="$$skipped $$version"; continue; \
+	  fi; \
+	  venv=.venv-py$$(echo $$version | tr -d .); \
+	  echo "test-pythons: $$version: $$interpreter ($$venv)"; \
+	  if [ ! -f $$venv/.stamp-test ] || [ pyproject.toml -nt $$venv/.stamp-test ]; then \
+	    "$$interpreter" -m venv $$venv && \
+	    $$venv/bin/python -m pip install --quiet --upgrade pip && \
+	    $$venv/bin/python -m pip install --quiet -e ".[test,local,async]" && \
+	    touch $$venv/.stamp-test || { failed="$$failed $$version(install)"; continue; }; \
+	  fi; \
+	  if $$venv/bin/python -m pytest $(UNIT_TESTS) -q -p no:cacheprovider; then \
+	    passed="$$passed $$version"; else failed="$$failed $$version"; fi; \
+	done; \
+	echo "test-pythons: passed:$${passed:- none}; failed:$${failed:- none}; skipped:$${skipped:- none}"; \
+	[ -z "$$failed" ]
+
+# The sdist and the wheel, in dist/.
+dist: $(VENV)/.stamp-dev
+	$(BIN)/python -m build
+
 # Every benchmark, one after another (bench/run_all.py); prints tables, asserts nothing. BENCH_ARGS passes
 # options through, e.g. `make bench BENCH_ARGS="--quick"` or `BENCH_ARGS="--only codec ops"`.
 bench: $(VENV)/.stamp-bench
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-py3* site .mypy_cache .ruff_cache .pytest_cache build dist
