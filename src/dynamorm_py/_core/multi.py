@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._blocks.keys import KeyIdentity, key_identity, split_key
+from .._blocks.keys import KeyIdentity, item_key_reader, key_identity, split_key
 from .._blocks.model import ModelDefinition
 from .._blocks.page import Page
 from .._blocks.retry_policy import DEFAULT_POLICY, RetryPolicy
@@ -223,7 +223,8 @@ def _check_one_model_per_item(groups: Sequence[_WriteGroup]) -> None:
         owners: dict[KeyIdentity, str] = {}
         for group in shared:
             codec = group.ctx.codec
-            identities = [key_identity(codec, codec.encode_item(item).item) for item in group.puts]
+            identity_of = item_key_reader(codec)
+            identities = [identity_of(item) for item in group.puts]
             identities += [
                 key_identity(codec, codec.encode_key(*split_key(codec, key))) for key in group.keys
             ]
