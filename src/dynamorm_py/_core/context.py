@@ -218,8 +218,9 @@ class TableContext(Generic[T]):
         return self.projects(keys)
 
 
-def contextualized(op: Op[R], *, operation: str, table: str) -> Op[R]:
-    """Run ``op``, stamping the operation and table on any library error that escapes it."""
+def contextualized(op: Op[R], *, operation: str, table: str | None) -> Op[R]:
+    """Run ``op``, stamping the operation and table on any library error that escapes it (``table`` is
+    ``None`` for an operation spanning several tables)."""
     try:
         return (yield from op)
     except DynamormPyError as exc:

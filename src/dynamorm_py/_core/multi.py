@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..transaction import TransactPut, TransactWriteAction
 from .batch import Backoff, WriteSource, batch_get_op, check_max_retries, write_chunk_op, write_failure
-from .context import TableContext, build_context
+from .context import TableContext, build_context, contextualized
 from .effects import Op
 from .reads import QueryArgs, ReadRequest, fetch_response, next_page_cursor, read_request
 from .transactions import routed_transact_get_op, routed_transact_write_op
@@ -132,14 +132,6 @@ def _tables_of(contexts: Iterable[TableContext[Any]]) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
-def _stamped(op: Op[Any], operation: str, table: str | None) -> Op[Any]:
-    try:
-        return (yield from op)
-    except DynamormPyError as exc:
-        exc.with_context(operation=operation, table=table)
-        raise
-
-
 # --- transactions ---------------------------------------------------------------------------------------
 
 
@@ -166,12 +158,12 @@ def multi_transact_write_op(
     if isinstance(actions, (str, bytes)) or not isinstance(actions, Iterable):
         raise _invalid("actions must be a sequence of transaction actions", code=ERR_INVALID_OPERATOR)
     routed = [(_route_action(registry, action), action) for action in actions]
-    yield from _stamped(
+    yield from contextualized(
         routed_transact_write_op(
             routed, client_request_token=client_request_token, max_conflict_retries=max_conflict_retries
         ),
-        "transact_write",
-        _tables_of(ctx for ctx, _ in routed),
+        operation="transact_write",
+        table=_tables_of(ctx for ctx, _ in routed),
     )
 
 
@@ -196,8 +188,8 @@ def multi_transact_get_op(registry: Registry, keys: Iterable[Any]) -> Op[list[An
     for entry in keys:
         model, key = _split_model_key(entry, "keys")
         routed.append((registry.context(model), key))
-    results: list[Any] = yield from _stamped(
-        routed_transact_get_op(routed), "transact_get", _tables_of(ctx for ctx, _ in routed)
+    results: list[Any] = yield from contextualized(
+        routed_transact_get_op(routed), operation="transact_get", table=_tables_of(ctx for ctx, _ in routed)
     )
     return results
 
@@ -276,8 +268,10 @@ def multi_batch_write_op(
     backoff: Backoff = _DEFAULT_BACKOFF,
 ) -> Op[None]:
     """BatchWriteItem over several models (see :func:`_batch_write`); errors name the operation."""
-    yield from _stamped(
-        _batch_write(registry, puts, deletes, max_retries=max_retries, backoff=backoff), "batch_write", None
+    yield from contextualized(
+        _batch_write(registry, puts, deletes, max_retries=max_retries, backoff=backoff),
+        operation="batch_write",
+        table=None,
     )
 
 
@@ -348,10 +342,10 @@ def multi_batch_get_op(
     backoff: Backoff = _DEFAULT_BACKOFF,
 ) -> Op[list[Any]]:
     """BatchGetItem over several models (see :func:`_batch_get`); errors name the operation."""
-    results: list[Any] = yield from _stamped(
+    results: list[Any] = yield from contextualized(
         _batch_get(registry, keys, consistent_read=consistent_read, max_retries=max_retries, backoff=backoff),
-        "batch_get",
-        None,
+        operation="batch_get",
+        table=None,
     )
     return results
 
