@@ -385,6 +385,7 @@ def _batch_get(
 
     group_list = list(groups.values())
     for position, (ctx, group_keys) in enumerate(group_list):
+        identity_of = item_key_reader(ctx.codec)
         try:
             items = yield from batch_get_op(
                 ctx,
@@ -395,7 +396,7 @@ def _batch_get(
             )
         except BatchRetryExceededError as exc:
             for item in exc.results:
-                found[(id(ctx), _instance_identity(ctx, item))] = item
+                found[(id(ctx), identity_of(item))] = item
             later = [key for _, later_keys in group_list[position + 1 :] for key in later_keys]
             left = [caller_key[id(key)] for key in [*exc.unprocessed_keys, *later]]
             combined = _combined_failure(
@@ -403,14 +404,8 @@ def _batch_get(
             )
             raise combined from exc.__cause__
         for item in items:
-            found[(id(ctx), _instance_identity(ctx, item))] = item
+            found[(id(ctx), identity_of(item))] = item
     return ordered_results()
-
-
-def _instance_identity(ctx: TableContext[Any], item: Any) -> KeyIdentity:
-    codec = ctx.codec
-    sk = getattr(item, codec.sk.python_name) if codec.sk is not None else None
-    return key_identity(codec, codec.encode_key(getattr(item, codec.pk.python_name), sk))
 
 
 # --- queries across the models of one table ------------------------------------------------------------
