@@ -19,13 +19,11 @@ routing costs at most 1.05x. Prints, asserts nothing.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import botocore.session
-from _support import CREDENTIALS, Sample, measure
-from botocore.awsrequest import AWSResponse
+from _support import Sample, StubHttp, make_client, measure
 
 from dynamorm_py import (
     DynamormClient,
@@ -77,27 +75,10 @@ CART = ModelDefinition.from_dataclass(CartLine, table_name=SHOP, matches=sk_pref
 STOCK = ModelDefinition.from_dataclass(Stock, table_name="bench_stock")
 
 
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._data
-
-
 def stub_client() -> Any:
     """A botocore DynamoDB client answering every request in-process with an empty success."""
-    client = botocore.session.get_session().create_client(
-        "dynamodb", endpoint_url="http://127.0.0.1:9", **CREDENTIALS
-    )
-
-    def answer(request: Any, **_: Any) -> AWSResponse:
-        body = b'{"UnprocessedItems": {}}'
-        headers = {"Content-Type": "application/x-amz-json-1.0", "Content-Length": str(len(body))}
-        return AWSResponse(request.url, 200, headers, _Body(body))
-
-    client.meta.events.register("before-send.dynamodb", answer)
-    return client
+    bodies = {"TransactWriteItems": b"{}", "BatchWriteItem": b'{"UnprocessedItems": {}}'}
+    return StubHttp(bodies).install(make_client("dynamodb", "http://127.0.0.1:9"))
 
 
 def transaction_actions(n: int) -> tuple[list[Any], list[Any]]:
